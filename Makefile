@@ -1,0 +1,49 @@
+# Cats vs. dogs: a Keras 3 notebook series. `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# run-all settings: any of these given as VAR=value overrides the profile and CONFIG file.
+PROFILE ?=
+CONFIG ?=
+RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
+	LEARNING_RATE MAX_TRAIN_IMAGES VAL_FRACTION AUGMENT SEED
+
+.PHONY: help install run-all test test-fast lab notebooks
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent)
+
+run-all: $(STAMP) ## Run notebooks 01-05 headless into runs/<date-time>-<profile>/ (PROFILE=smoke, EPOCHS=5, DATA_DIR=..., CONFIG=settings.yaml)
+	$(BIN)/python -m helpers.run_series $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \
+		$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
+
+test: $(STAMP) ## Unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
+	$(if $(REAL_DATA_DIR),REAL_DATA_DIR=$(REAL_DATA_DIR)) $(BIN)/python -m pytest \
+		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+test-fast: $(STAMP) ## The tests without the slow (training) ones
+	$(BIN)/python -m pytest -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+lab: $(STAMP) ## JupyterLab on localhost, the project's environment as kernel
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+
+notebooks: $(STAMP) ## Re-execute the notebooks in place under the smoke profile: the outputs strict nbval compares
+	@run=$$(mktemp -d)/nbval-run; for notebook in notebooks/[0-9][0-9]_*.ipynb; do \
+		echo "executing $$notebook"; \
+		CATSDOGS_PROFILE=smoke CATSDOGS_RUN_DIR=$$run $(BIN)/jupyter nbconvert --log-level WARN \
+			--to notebook --execute --inplace $$notebook || exit 1; \
+	done

@@ -1,0 +1,245 @@
+"""Every setting of a run in one dataclass, with named profiles and layered overrides.
+
+Precedence, lowest to highest: the dataclass defaults, the profile, a YAML file,
+environment variables (``CATSDOGS_<SETTING>``), explicit overrides (papermill
+parameters, ``make run-all EPOCHS=...``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "CATSDOGS_"
+ROOT_ENV = ENV_PREFIX + "ROOT"
+
+
+class ConfigError(ValueError):
+    """A setting that is unknown or has a value of the wrong kind."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """All parameters of a run; paths are absolute once loaded through `load_config`."""
+
+    profile: str = "default"
+    # Data: a Kaggle-layout folder (train/, test1/, test1_labels.csv) or class folders.
+    data_dir: Path = Path("data")
+    test_dir: Path | None = None  # default <data_dir>/test1
+    test_labels: Path | None = None  # default <data_dir>/test1_labels.csv, used when present
+    synthetic: bool = False  # generate the synthetic stripes set into data_dir when missing
+    synthetic_train_per_class: int = 150
+    synthetic_test_count: int = 60
+    max_train_images: int | None = None  # stratified subset of the labelled pool
+    run_dir: Path | None = None  # default runs/<profile> (run-all: runs/<date-time>-<profile>)
+    # Input pipeline
+    image_size: int = 64
+    batch_size: int = 64
+    val_fraction: float = 0.2
+    cache: bool = True
+    shuffle_buffer: int = 4096
+    # Augmentation: the seed article's settings
+    augment: bool = True
+    rotation_degrees: float = 15.0
+    shear: float = 0.1
+    zoom: float = 0.2
+    shift: float = 0.1
+    horizontal_flip: bool = True
+    # Model and training
+    model: str = "compact_cnn"
+    epochs: int = 15
+    learning_rate: float | None = None  # None: the model's own default
+    early_stopping_patience: int = 5
+    reduce_lr_patience: int = 2
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        checks = {
+            "image_size": self.image_size >= 16,
+            "batch_size": self.batch_size >= 1,
+            "epochs": self.epochs >= 1,
+            "val_fraction": 0.0 < self.val_fraction < 1.0,
+            "shuffle_buffer": self.shuffle_buffer >= 1,
+            "synthetic_train_per_class": self.synthetic_train_per_class >= 10,
+            "synthetic_test_count": self.synthetic_test_count >= 2,
+            "max_train_images": self.max_train_images is None or self.max_train_images >= 10,
+            "learning_rate": self.learning_rate is None or self.learning_rate > 0,
+        }
+        bad = [name for name, ok in checks.items() if not ok]
+        if bad:
+            limits = {
+                "image_size": "at least 16",
+                "batch_size": "at least 1",
+                "epochs": "at least 1",
+                "val_fraction": "between 0 and 1, exclusive",
+                "shuffle_buffer": "at least 1",
+                "synthetic_train_per_class": "at least 10",
+                "synthetic_test_count": "at least 2",
+                "max_train_images": "empty or at least 10",
+                "learning_rate": "empty or positive",
+            }
+            raise ConfigError(
+                "; ".join(f"{name}={getattr(self, name)!r} must be {limits[name]}" for name in bad)
+            )
+
+    @property
+    def test_labels_available(self) -> bool:
+        """Whether a labels CSV for the test images exists."""
+        return self.test_labels is not None and self.test_labels.is_file()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain mapping of the settings, paths as strings."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(self).items()}
+
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # Real photos in data/, a model worth keeping.
+    "default": {},
+    # A few minutes end to end on a generated, learnable stripes set: not cats and dogs.
+    "smoke": {
+        "synthetic": True,
+        "data_dir": "data/synthetic",
+        "image_size": 32,
+        "batch_size": 32,
+        "epochs": 8,
+        "early_stopping_patience": 3,
+        "shuffle_buffer": 512,
+    },
+}
+
+SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config))
+_TYPES = typing.get_type_hints(Config)
+
+
+def project_root() -> Path:
+    """Folder that relative paths resolve against: $CATSDOGS_ROOT, else the nearest one with pyproject.toml and notebooks/."""
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV]).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "notebooks").is_dir():
+            return folder
+    return here
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    """Convert `value` from `source` to the type of setting `name`."""
+    kind = _TYPES[name]
+    optional = type(None) in typing.get_args(kind)
+    base = next((t for t in typing.get_args(kind) if t is not type(None)), kind)
+    if value is None or (optional and isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+        if optional:
+            return None
+        raise ConfigError(f"{source}: {name} cannot be empty")
+    try:
+        if base is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if base is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(str(value).strip()) if isinstance(value, str) else int(value)
+        if base is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if base is Path:
+            return Path(str(value)).expanduser()
+        return str(value)
+    except ValueError:
+        kinds = {bool: "true or false", int: "a whole number", float: "a number", str: "text", Path: "a path"}
+        raise ConfigError(f"{source}: {name}={value!r} is not {kinds[base]}") from None
+
+
+def _apply(settings: dict[str, Any], updates: Mapping[str, Any], source: str) -> None:
+    """Merge `updates` into `settings`, normalising and checking every name."""
+    for raw_name, value in updates.items():
+        name = str(raw_name).strip().lower().replace("-", "_")
+        if name not in SETTING_NAMES:
+            raise ConfigError(
+                f"{source}: unknown setting {raw_name!r}; known settings: {', '.join(SETTING_NAMES)}"
+            )
+        settings[name] = _coerce(name, value, source)
+
+
+def read_yaml_settings(path: Path) -> dict[str, Any]:
+    """Settings mapping from a YAML file, with a clear error when it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist: give the path of a YAML file of settings")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of setting: value, not {type(data).__name__}")
+    return data
+
+
+def load_config(
+    profile: str | None = None,
+    config_file: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Resolve a Config from defaults, profile, YAML file, environment and overrides."""
+    environ = os.environ if environ is None else environ
+    file_settings = read_yaml_settings(Path(config_file)) if config_file else {}
+    env_settings = {
+        key[len(ENV_PREFIX) :].lower(): value
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX) and key != ROOT_ENV
+    }
+    overrides = dict(overrides or {})
+    profile = (
+        profile
+        or overrides.get("profile")
+        or env_settings.get("profile")
+        or file_settings.get("profile")
+        or "default"
+    )
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+
+    settings: dict[str, Any] = {}
+    _apply(settings, PROFILES[profile], f"profile {profile}")
+    _apply(settings, file_settings, f"config file {config_file}")
+    _apply(settings, env_settings, "environment (CATSDOGS_*)")
+    _apply(settings, overrides, "overrides")
+    settings["profile"] = profile
+    return _resolve_paths(Config(**settings))
+
+
+def _resolve_paths(cfg: Config) -> Config:
+    """Make paths absolute against the project root and fill in path defaults."""
+    root = project_root()
+
+    def absolute(path: Path) -> Path:
+        return path if path.is_absolute() else (root / path).resolve()
+
+    data_dir = absolute(cfg.data_dir)
+    return dataclasses.replace(
+        cfg,
+        data_dir=data_dir,
+        test_dir=absolute(cfg.test_dir) if cfg.test_dir else data_dir / "test1",
+        test_labels=absolute(cfg.test_labels) if cfg.test_labels else data_dir / "test1_labels.csv",
+        run_dir=absolute(cfg.run_dir) if cfg.run_dir else None,
+    )
+
+
+def config_to_yaml(cfg: Config) -> str:
+    """YAML text of a Config, readable back by `load_config(config_file=...)`."""
+    return yaml.safe_dump(cfg.to_dict(), sort_keys=False)

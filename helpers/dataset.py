@@ -1,0 +1,191 @@
+"""Finding the labelled and test images, checking them, and splitting train from validation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+from sklearn.model_selection import train_test_split
+
+from helpers.artifacts import RunPaths, write_csv
+from helpers.config import Config
+
+CLASS_NAMES: tuple[str, ...] = ("cat", "dog")  # the label is the index: 0 = cat, 1 = dog
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
+_CLASS_FOLDERS = {"cat": "cat", "cats": "cat", "dog": "dog", "dogs": "dog"}
+_KAGGLE_NAME = re.compile(r"^(cat|dog)\.", re.IGNORECASE)
+
+LAYOUT_HELP = (
+    "Put the labelled photos either in the Kaggle layout, {train}/cat.<id>.jpg and {train}/dog.<id>.jpg, "
+    "or in one folder per class, {train}/cat/ and {train}/dog/ (any case). "
+    "Set DATA_DIR=... (or CATSDOGS_DATA_DIR) to use another folder, "
+    "or run `make run-all PROFILE=smoke` to try the series on generated data."
+)
+
+
+class DataNotFoundError(FileNotFoundError):
+    """The data folder is missing, empty, or in no layout this project reads."""
+
+
+def _is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def find_train_dir(data_dir: Path) -> Path:
+    """The folder holding the labelled images: <data_dir>/train if it exists, else data_dir."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataNotFoundError(
+            f"Data folder {data_dir} does not exist. " + LAYOUT_HELP.format(train=data_dir / "train")
+        )
+    train = data_dir / "train"
+    return train if train.is_dir() else data_dir
+
+
+def list_labelled_images(data_dir: Path) -> pd.DataFrame:
+    """DataFrame of the labelled images: `filename` (relative to the train folder), `category`, `label`."""
+    train_dir = find_train_dir(data_dir)
+    rows: list[tuple[str, str]] = []
+    kaggle = [p for p in train_dir.iterdir() if _is_image(p) and _KAGGLE_NAME.match(p.name)]
+    if kaggle:
+        rows = [(p.name, p.name.split(".", 1)[0].lower()) for p in kaggle]
+    else:
+        for folder in sorted(p for p in train_dir.iterdir() if p.is_dir()):
+            category = _CLASS_FOLDERS.get(folder.name.lower())
+            if category:
+                rows += [(p.relative_to(train_dir).as_posix(), category) for p in folder.rglob("*") if _is_image(p)]
+    if not rows:
+        raise DataNotFoundError(
+            f"No labelled images found in {train_dir}. " + LAYOUT_HELP.format(train=data_dir / "train")
+        )
+    frame = pd.DataFrame(rows, columns=["filename", "category"]).sort_values("filename", ignore_index=True)
+    missing = sorted(set(CLASS_NAMES) - set(frame["category"]))
+    if missing:
+        raise DataNotFoundError(
+            f"{train_dir} holds no {' or '.join(missing)} images; both classes are needed. "
+            + LAYOUT_HELP.format(train=data_dir / "train")
+        )
+    frame["label"] = frame["category"].map(CLASS_NAMES.index).astype("int64")
+    return frame
+
+
+def inspect_image(path: Path) -> dict[str, object]:
+    """Decode one image fully: its width, height, size in bytes, content hash, or why it cannot be read."""
+    info: dict[str, object] = {"width": np.nan, "height": np.nan, "bytes": 0, "sha1": "", "error": ""}
+    try:
+        data = Path(path).read_bytes()
+        info["bytes"] = len(data)
+        info["sha1"] = hashlib.sha1(data).hexdigest()
+        if not data:
+            raise ValueError("file is empty (0 bytes)")
+        with Image.open(Path(path)) as image:
+            image.load()
+            info["width"], info["height"] = image.size
+    except Exception as error:  # noqa: BLE001 - any decode failure is reported, not raised
+        info["error"] = f"{type(error).__name__}: {error}"
+    return info
+
+
+def inspect_images(paths: list[Path], workers: int = 4) -> pd.DataFrame:
+    """`inspect_image` over many files in parallel threads, one row per path in order."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return pd.DataFrame(list(pool.map(inspect_image, paths)))
+
+
+def build_dataset_index(cfg: Config) -> pd.DataFrame:
+    """The labelled images with their size, content hash and read error (empty when readable)."""
+    frame = list_labelled_images(cfg.data_dir)
+    train_dir = find_train_dir(cfg.data_dir)
+    details = inspect_images([train_dir / name for name in frame["filename"]])
+    frame = pd.concat([frame, details], axis=1)
+    frame["error"] = frame["error"].fillna("")
+    return frame
+
+
+def load_dataset_index(cfg: Config, run: RunPaths) -> pd.DataFrame:
+    """The run's dataset index: read from the run folder, or built and saved there with its unreadable-files report."""
+    if run.dataset_index.is_file():
+        return pd.read_csv(run.dataset_index, keep_default_na=False, na_values={"width": [""], "height": [""]})
+    frame = build_dataset_index(cfg)
+    write_csv(frame, run.dataset_index)
+    write_csv(frame.loc[frame["error"] != "", ["filename", "category", "error"]], run.unreadable)
+    return frame
+
+
+def split_train_val(index: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Seeded, stratified train/validation split of the readable images; byte-identical copies stay on one side."""
+    pool = index.loc[index["error"] == "", ["filename", "category", "label", "sha1"]].reset_index(drop=True)
+    if cfg.max_train_images is not None and cfg.max_train_images < len(pool):
+        pool, _ = train_test_split(
+            pool, train_size=cfg.max_train_images, stratify=pool["label"], random_state=cfg.seed
+        )
+    groups = pool.drop_duplicates("sha1")[["sha1", "label"]]
+    train_groups, val_groups = train_test_split(
+        groups, test_size=cfg.val_fraction, stratify=groups["label"], random_state=cfg.seed
+    )
+    subset = dict.fromkeys(train_groups["sha1"], "train") | dict.fromkeys(val_groups["sha1"], "val")
+    split = pool.assign(subset=pool["sha1"].map(subset))
+    # A random, seeded order: the input pipeline reads files in this order.
+    split = split.sample(frac=1.0, random_state=cfg.seed).reset_index(drop=True)
+    return split[["filename", "category", "label", "subset"]]
+
+
+def load_split(cfg: Config, run: RunPaths, index: pd.DataFrame) -> pd.DataFrame:
+    """The run's train/validation split: read from the run folder, or made and saved there."""
+    if run.split.is_file():
+        split = pd.read_csv(run.split)
+        unknown = set(split["filename"]) - set(index["filename"])
+        if unknown:
+            raise DataNotFoundError(
+                f"{run.split} names {len(unknown)} files that are not in {find_train_dir(cfg.data_dir)} "
+                f"(for example {sorted(unknown)[0]}): it belongs to other data. Use a new run folder (RUN_DIR=...)."
+            )
+        return split
+    split = split_train_val(index, cfg)
+    write_csv(split, run.split)
+    return split
+
+
+def image_paths(cfg: Config, filenames: pd.Series) -> list[str]:
+    """Absolute paths of labelled images named relative to the train folder."""
+    train_dir = find_train_dir(cfg.data_dir)
+    return [str(train_dir / name) for name in filenames]
+
+
+def list_test_images(test_dir: Path) -> pd.DataFrame:
+    """DataFrame of the test images, `id` (from `<id>.jpg`) and `path`, sorted by numeric id."""
+    test_dir = Path(test_dir)
+    if not test_dir.is_dir():
+        raise DataNotFoundError(
+            f"Test folder {test_dir} does not exist. Put the unlabelled test photos there as <id>.jpg "
+            "(Kaggle's test1/), or point TEST_DIR=... (CATSDOGS_TEST_DIR) at them."
+        )
+    files = sorted(p for p in test_dir.iterdir() if _is_image(p))
+    if not files:
+        raise DataNotFoundError(f"Test folder {test_dir} holds no .jpg, .jpeg or .png images.")
+    bad = [p.name for p in files if not p.stem.isdigit()]
+    if bad:
+        raise DataNotFoundError(
+            f"Test images must be named <numeric id>.jpg, as in Kaggle's test1/; "
+            f"{len(bad)} in {test_dir} are not (for example {bad[0]})."
+        )
+    frame = pd.DataFrame({"id": [int(p.stem) for p in files], "path": [str(p) for p in files]})
+    duplicated = frame["id"][frame["id"].duplicated()]
+    if len(duplicated):
+        raise DataNotFoundError(f"Test folder {test_dir} has two images with id {duplicated.iloc[0]}.")
+    return frame.sort_values("id", ignore_index=True)
+
+
+def read_test_labels(path: Path) -> pd.DataFrame:
+    """True test labels from a CSV with columns `id,label` (1 = dog, 0 = cat)."""
+    labels = pd.read_csv(path)
+    if list(labels.columns[:2]) != ["id", "label"]:
+        raise ValueError(f"{path} must have the columns id,label; it has {','.join(map(str, labels.columns))}")
+    if not labels["label"].isin([0, 1]).all():
+        raise ValueError(f"{path}: every label must be 0 (cat) or 1 (dog)")
+    return labels[["id", "label"]].astype("int64")

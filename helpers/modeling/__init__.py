@@ -1,0 +1,1 @@
+"""Models, training and prediction."""

@@ -1,0 +1,112 @@
+"""Training: datasets from the split, Keras callbacks, fit, and the saved best model and history."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from helpers.artifacts import RunPaths, atomic_write
+from helpers.config import Config
+from helpers.dataset import image_paths
+from helpers.modeling.models import inference_network
+from helpers.pipeline import make_dataset
+
+
+def make_split_datasets(cfg: Config, split: pd.DataFrame) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """The training dataset (cached, shuffled) and the validation dataset (cached)."""
+    train = split[split["subset"] == "train"]
+    val = split[split["subset"] == "val"]
+    train_ds = make_dataset(
+        image_paths(cfg, train["filename"]),
+        train["label"].tolist(),
+        image_size=cfg.image_size,
+        batch_size=cfg.batch_size,
+        shuffle_buffer=cfg.shuffle_buffer,
+        cache=cfg.cache,
+        seed=cfg.seed,
+    )
+    val_ds = make_dataset(
+        image_paths(cfg, val["filename"]),
+        val["label"].tolist(),
+        image_size=cfg.image_size,
+        batch_size=cfg.batch_size,
+        cache=cfg.cache,
+    )
+    return train_ds, val_ds
+
+
+class WallClock(keras.callbacks.Callback):
+    """Adds `elapsed_s`, seconds since training began (across resumptions), to each epoch's logs."""
+
+    def __init__(self, already_elapsed: float = 0.0) -> None:
+        super().__init__()
+        self.already_elapsed = already_elapsed
+        self.start = time.perf_counter()
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["elapsed_s"] = round(self.already_elapsed + time.perf_counter() - self.start, 3)
+
+
+def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]:
+    """Best-model checkpoint, early stopping, LR reduction on plateau, CSV history, wall clock, backup and restore."""
+    resuming = run.backup_dir.exists() and run.history.is_file()
+    previous = pd.read_csv(run.history) if resuming else None
+    if not resuming:
+        run.history.unlink(missing_ok=True)  # a finished earlier training in this folder: start afresh
+    run.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    return [
+        WallClock(float(previous["elapsed_s"].max()) if previous is not None and len(previous) else 0.0),
+        keras.callbacks.ModelCheckpoint(
+            str(run.checkpoint),
+            monitor="val_loss",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=float(previous["val_loss"].min())
+            if previous is not None and len(previous)
+            else None,
+        ),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.early_stopping_patience),
+        keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=cfg.reduce_lr_patience, min_lr=1e-6
+        ),
+        keras.callbacks.CSVLogger(str(run.history), append=True),
+        keras.callbacks.BackupAndRestore(str(run.backup_dir)),
+    ]
+
+
+def train_model(
+    cfg: Config, run: RunPaths, model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset
+) -> pd.DataFrame:
+    """Fit `model`, save the best epoch's network (without augmentation) as run.model; return the history."""
+    model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=cfg.epochs,
+        callbacks=make_callbacks(cfg, run),
+        shuffle=False,  # the dataset shuffles itself, seeded
+        verbose=2,
+    )
+    model.load_weights(run.checkpoint)
+    atomic_write(run.model, lambda tmp: inference_network(model).save(tmp))
+    return load_history(run)
+
+
+def load_history(run: RunPaths) -> pd.DataFrame:
+    """The training history saved in the run folder, with a 1-based `epoch` column."""
+    if not run.history.is_file():
+        raise FileNotFoundError(f"{run.history} does not exist: run notebook 03_train_cnn first.")
+    history = pd.read_csv(run.history)
+    history["epoch"] = history["epoch"] + 1
+    return history
+
+
+def best_epoch(history: pd.DataFrame) -> pd.Series:
+    """The history row of the epoch with the lowest validation loss (the saved model)."""
+    return history.loc[history["val_loss"].idxmin()]

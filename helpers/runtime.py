@@ -1,0 +1,59 @@
+"""Process-wide TensorFlow set-up: quiet import and deterministic seeding."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+
+# absl/TF C++ log records look like "I0000 00:00:1795504259.693921    2640 file.cc:227] text".
+_LOG_RECORD = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ [^\]]+\] ")
+_ABSL_PREINIT = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_LEVELS = "IWEF"
+
+
+def filter_tensorflow_log(text: str, min_level: int) -> str:
+    """Drop C++ log records below `min_level` (0=INFO, 1=WARNING, 2=ERROR) from captured stderr."""
+    kept: list[str] = []
+    dropping = False
+    for line in text.splitlines():
+        record = _LOG_RECORD.match(line)
+        if line == _ABSL_PREINIT:
+            dropping = min_level > 0
+        elif record:
+            dropping = _LEVELS.index(record.group(1)) < min_level
+        # Lines without a record prefix continue the record above them.
+        if not dropping:
+            kept.append(line)
+    return "\n".join(kept) + ("\n" if kept else "")
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its import-time C++ log lines filtered by TF_CPP_MIN_LOG_LEVEL."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    min_level = int(os.environ["TF_CPP_MIN_LOG_LEVEL"] or 0)
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+        captured.seek(0)
+        leftover = filter_tensorflow_log(captured.read().decode(errors="replace"), min_level)
+    if leftover:
+        sys.stderr.write(leftover)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and TensorFlow and make TensorFlow ops deterministic."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()

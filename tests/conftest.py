@@ -1,0 +1,35 @@
+"""Fixtures shared by the unit tests: small image folders built on the fly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from image_files import write_image
+
+REAL_DATA_ENV = "REAL_DATA_DIR"
+
+
+@pytest.fixture
+def kaggle_dir(tmp_path: Path) -> Path:
+    """A Kaggle-layout folder: 10 cats and 10 dogs in train/, 12 images in test1/."""
+    for i in range(1, 11):
+        write_image(tmp_path / "train" / f"cat.{i}.jpg", seed=i)
+        write_image(tmp_path / "train" / f"dog.{i}.jpg", seed=100 + i)
+    for i in range(1, 13):
+        write_image(tmp_path / "test1" / f"{i}.jpg", seed=200 + i)
+    return tmp_path
+
+
+@pytest.fixture
+def real_data_dir() -> Path:
+    """The real Kaggle-layout photos named by $CATSDOGS_REAL_DATA_DIR; the test is skipped without them."""
+    value = os.environ.get(REAL_DATA_ENV)
+    if not value:
+        pytest.skip(f"set {REAL_DATA_ENV} to a Kaggle-layout folder (e.g. ../shared/datasets/kaggle-cats-dogs-128) to run")
+    path = Path(value).resolve()
+    if not (path / "train").is_dir() or not (path / "test1").is_dir():
+        pytest.skip(f"{REAL_DATA_ENV}={value} has no train/ and test1/ folders")
+    return path

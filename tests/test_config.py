@@ -1,0 +1,81 @@
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from helpers.config import Config, ConfigError, config_to_yaml, load_config
+
+
+def test_defaults_and_derived_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("CATSDOGS_ROOT", str(tmp_path))
+    cfg = load_config(environ={})
+    assert cfg.profile == "default"
+    assert cfg.data_dir == tmp_path / "data"
+    assert cfg.test_dir == tmp_path / "data" / "test1"
+    assert cfg.test_labels == tmp_path / "data" / "test1_labels.csv"
+    assert cfg.run_dir is None
+
+
+def test_precedence_profile_file_env_overrides(tmp_path):
+    settings = tmp_path / "run.yaml"
+    settings.write_text("epochs: 3\nimage_size: 96\nbatch_size: 16\n")
+    env = {"CATSDOGS_IMAGE_SIZE": "80", "CATSDOGS_BATCH_SIZE": "8"}
+    cfg = load_config("smoke", settings, {"batch_size": 4}, environ=env)
+    assert cfg.synthetic is True  # from the profile
+    assert cfg.epochs == 3  # file beats profile
+    assert cfg.image_size == 80  # environment beats file
+    assert cfg.batch_size == 4  # overrides beat everything
+
+
+def test_profile_can_come_from_environment():
+    assert load_config(environ={"CATSDOGS_PROFILE": "smoke"}).profile == "smoke"
+
+
+def test_string_values_are_coerced_to_setting_types():
+    cfg = load_config(
+        overrides={"EPOCHS": "5", "learning-rate": "0.01", "augment": "no", "max_train_images": "none"},
+        environ={},
+    )
+    assert (cfg.epochs, cfg.learning_rate, cfg.augment, cfg.max_train_images) == (5, 0.01, False, None)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"epochs": "five"}, "epochs='five' is not a whole number"),
+        ({"epoch": 3}, "unknown setting 'epoch'"),
+        ({"val_fraction": 1.5}, "val_fraction=1.5 must be between 0 and 1"),
+        ({"augment": "maybe"}, "augment='maybe' is not true or false"),
+        ({"image_size": 8}, "image_size=8 must be at least 16"),
+    ],
+)
+def test_bad_values_are_refused_with_the_setting_named(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=overrides, environ={})
+
+
+def test_unknown_profile_lists_choices():
+    with pytest.raises(ConfigError, match="unknown profile 'fast'; choose one of: default, smoke"):
+        load_config("fast", environ={})
+
+
+def test_config_file_errors_are_specific(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(config_file=tmp_path / "missing.yaml", environ={})
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- a\n- list\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        load_config(config_file=bad, environ={})
+
+
+def test_yaml_round_trip(tmp_path):
+    cfg = load_config("smoke", overrides={"epochs": 2, "run_dir": str(tmp_path / "run")}, environ={})
+    saved = tmp_path / "config.yaml"
+    saved.write_text(config_to_yaml(cfg))
+    assert load_config(config_file=saved, environ={}) == cfg
+
+
+def test_config_is_immutable():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Config().epochs = 3  # type: ignore[misc]
+    assert Config().data_dir == Path("data")

@@ -1,0 +1,62 @@
+"""Train for real: the whole notebook series on the synthetic set, and the default model on real photos."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from helpers.artifacts import open_run
+from helpers.config import load_config
+from helpers.dataset import list_test_images, load_dataset_index, load_split, read_test_labels
+from helpers.modeling.models import build_model
+from helpers.modeling.predict import load_model, predict_dog_probability, predictions_frame, score_predictions
+from helpers.modeling.train import best_epoch, make_split_datasets, train_model
+from helpers.run_series import run_series
+from helpers.runtime import seed_everything
+
+pytestmark = pytest.mark.slow
+
+
+def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
+    cfg = load_config(
+        "smoke", overrides={"data_dir": str(tmp_path / "synthetic"), "run_dir": str(tmp_path / "run")}, environ={}
+    )
+    run = run_series(cfg)
+
+    names = {path.name for path in run.root.iterdir()}
+    assert {f"0{i}_" for i in range(1, 6)} <= {name[:3] for name in names if name.endswith(".ipynb")}
+    assert {"config.yaml", "model.keras", "history.csv", "split.csv", "submission.csv", "test_metrics.json"} <= names
+    figures = {path.name for path in run.figures.iterdir()}
+    assert {"class_counts.png", "samples.png", "augmentation_one_image.png", "training_curves.png",
+            "confusion_matrix.png", "test_predictions.png"} <= figures
+
+    # A label mapped the wrong way anywhere (files, one-hot order, output index, submission) fails these.
+    history = pd.read_csv(run.history)
+    assert history["val_accuracy"].max() >= 0.95
+    assert json.loads(run.test_metrics.read_text())["accuracy"] >= 0.95
+    submission = pd.read_csv(run.submission)
+    truth = read_test_labels(cfg.test_labels)
+    assert list(submission.columns) == ["id", "label"] and submission["id"].is_monotonic_increasing
+    assert (submission.merge(truth, on="id", suffixes=("", "_true")).eval("label == label_true")).mean() >= 0.95
+
+
+def test_default_model_on_real_photos_beats_075_on_the_labelled_test_set(real_data_dir, tmp_path):
+    # Six epochs on the whole labelled pool: about 8 minutes on 2 CPU cores.
+    cfg = load_config(
+        overrides={
+            "data_dir": str(real_data_dir),
+            "run_dir": str(tmp_path / "run"),
+            "epochs": 6,
+        },
+        environ={},
+    )
+    run = open_run(cfg)
+    seed_everything(cfg.seed)
+    split = load_split(cfg, run, load_dataset_index(cfg, run))
+    history = train_model(cfg, run, build_model(cfg), *make_split_datasets(cfg, split))
+    test = list_test_images(cfg.test_dir)
+    predictions = predictions_frame(test["id"], predict_dog_probability(load_model(run.model), test["path"].tolist()))
+    scores = score_predictions(predictions, read_test_labels(cfg.test_labels))
+    print(f"best epoch {best_epoch(history).to_dict()}; test {scores}")
+    assert scores["n_images"] == 1000
+    assert scores["accuracy"] >= 0.75

@@ -1,0 +1,51 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.artifacts import atomic_write, write_json
+from helpers.modeling.predict import make_submission, predictions_frame, score_predictions, write_submission
+
+
+def test_submission_is_id_label_sorted_numerically_with_dog_as_1(tmp_path):
+    predictions = predictions_frame([10, 2, 1], np.array([0.9, 0.2, 0.5]))
+    path = write_submission(predictions, tmp_path / "submission.csv")
+    assert path.read_text() == "id,label\n1,1\n2,0\n10,1\n"
+    assert list(make_submission(predictions).columns) == ["id", "label"]
+    assert [p.name for p in tmp_path.iterdir()] == ["submission.csv"]  # no temporary file left behind
+
+
+def test_confidence_is_the_probability_of_the_predicted_class():
+    frame = predictions_frame([1, 2], np.array([0.8, 0.1]))
+    np.testing.assert_allclose(frame["confidence"], [0.8, 0.9])
+
+
+def test_scores_match_labels_by_id():
+    predictions = predictions_frame([1, 2, 3, 4], np.array([0.9, 0.1, 0.8, 0.3]))
+    truth = pd.DataFrame({"id": [4, 3, 2, 1], "label": [1, 1, 0, 1]})
+    scores = score_predictions(predictions, truth)
+    assert scores["n_images"] == 4
+    assert scores["accuracy"] == pytest.approx(0.75)
+    expected = -np.mean(np.log([0.9, 0.9, 0.8, 0.3]))
+    assert scores["log_loss"] == pytest.approx(expected)
+
+
+def test_missing_labels_are_reported():
+    predictions = predictions_frame([1, 2], np.array([0.9, 0.1]))
+    with pytest.raises(ValueError, match="no label for 1 predicted images \\(for example id 2\\)"):
+        score_predictions(predictions, pd.DataFrame({"id": [1], "label": [1]}))
+
+
+def test_failed_write_keeps_the_previous_file(tmp_path):
+    target = tmp_path / "metrics.json"
+    write_json({"accuracy": 0.5}, target)
+
+    def interrupted(tmp):
+        tmp.write_text('{"accuracy": 0.')
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(target, interrupted)
+    assert json.loads(target.read_text()) == {"accuracy": 0.5}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
