@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pandas as pd
@@ -49,3 +50,17 @@ def test_failed_write_keeps_the_previous_file(tmp_path):
         atomic_write(target, interrupted)
     assert json.loads(target.read_text()) == {"accuracy": 0.5}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    old_mask = os.umask(0o022)
+    try:
+        fresh = write_json({"a": 1}, tmp_path / "fresh.json")
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.json"
+        kept.write_text("{}")
+        kept.chmod(0o600)
+        write_json({"a": 2}, kept)
+        assert kept.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old_mask)
