@@ -45,6 +45,7 @@ class Config:
     val_fraction: float = 0.2
     cache: bool = True
     shuffle_buffer: int = 4096
+    bad_images: str = "skip"  # a training image that cannot be read: "skip" it (reported) or "stop"
     # Augmentation: the seed article's settings
     augment: bool = True
     rotation_degrees: float = 15.0
@@ -71,6 +72,7 @@ class Config:
             "synthetic_test_count": self.synthetic_test_count >= 2,
             "max_train_images": self.max_train_images is None or self.max_train_images >= 10,
             "learning_rate": self.learning_rate is None or self.learning_rate > 0,
+            "bad_images": self.bad_images in ("skip", "stop"),
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -84,6 +86,7 @@ class Config:
                 "synthetic_test_count": "at least 2",
                 "max_train_images": "empty or at least 10",
                 "learning_rate": "empty or positive",
+                "bad_images": "skip or stop",
             }
             raise ConfigError(
                 "; ".join(f"{name}={getattr(self, name)!r} must be {limits[name]}" for name in bad)

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from PIL import Image
 from sklearn.model_selection import train_test_split
 
 from helpers.artifacts import RunPaths, write_csv
 from helpers.config import Config
+from helpers.image_check import inspect_files
 
 CLASS_NAMES: tuple[str, ...] = ("cat", "dog")  # the label is the index: 0 = cat, 1 = dog
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
@@ -74,37 +71,12 @@ def list_labelled_images(data_dir: Path) -> pd.DataFrame:
     return frame
 
 
-def inspect_image(path: Path) -> dict[str, object]:
-    """Decode one image fully: its width, height, size in bytes, content hash, or why it cannot be read."""
-    info: dict[str, object] = {"width": np.nan, "height": np.nan, "bytes": 0, "sha1": "", "error": ""}
-    try:
-        data = Path(path).read_bytes()
-        info["bytes"] = len(data)
-        info["sha1"] = hashlib.sha1(data).hexdigest()
-        if not data:
-            raise ValueError("file is empty (0 bytes)")
-        with Image.open(Path(path)) as image:
-            image.load()
-            info["width"], info["height"] = image.size
-    except Exception as error:  # noqa: BLE001 - any decode failure is reported, not raised
-        info["error"] = f"{type(error).__name__}: {error}"
-    return info
-
-
-def inspect_images(paths: list[Path], workers: int = 4) -> pd.DataFrame:
-    """`inspect_image` over many files in parallel threads, one row per path in order."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return pd.DataFrame(list(pool.map(inspect_image, paths)))
-
-
 def build_dataset_index(cfg: Config) -> pd.DataFrame:
-    """The labelled images with their size, content hash and read error (empty when readable)."""
+    """The labelled images with size, SHA-256, and why the pipeline's decoder cannot read them (empty when it can)."""
     frame = list_labelled_images(cfg.data_dir)
     train_dir = find_train_dir(cfg.data_dir)
-    details = inspect_images([train_dir / name for name in frame["filename"]])
-    frame = pd.concat([frame, details], axis=1)
-    frame["error"] = frame["error"].fillna("")
-    return frame
+    details = pd.DataFrame(inspect_files([train_dir / name for name in frame["filename"]], progress=False))
+    return pd.concat([frame, details.rename(columns={"problem": "error"})], axis=1)
 
 
 def load_dataset_index(cfg: Config, run: RunPaths) -> pd.DataFrame:
@@ -119,17 +91,17 @@ def load_dataset_index(cfg: Config, run: RunPaths) -> pd.DataFrame:
 
 def split_train_val(index: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Seeded, stratified train/validation split of the readable images; byte-identical copies stay on one side."""
-    pool = index.loc[index["error"] == "", ["filename", "category", "label", "sha1"]].reset_index(drop=True)
+    pool = index.loc[index["error"] == "", ["filename", "category", "label", "sha256"]].reset_index(drop=True)
     if cfg.max_train_images is not None and cfg.max_train_images < len(pool):
         pool, _ = train_test_split(
             pool, train_size=cfg.max_train_images, stratify=pool["label"], random_state=cfg.seed
         )
-    groups = pool.drop_duplicates("sha1")[["sha1", "label"]]
+    groups = pool.drop_duplicates("sha256")[["sha256", "label"]]
     train_groups, val_groups = train_test_split(
         groups, test_size=cfg.val_fraction, stratify=groups["label"], random_state=cfg.seed
     )
-    subset = dict.fromkeys(train_groups["sha1"], "train") | dict.fromkeys(val_groups["sha1"], "val")
-    split = pool.assign(subset=pool["sha1"].map(subset))
+    subset = dict.fromkeys(train_groups["sha256"], "train") | dict.fromkeys(val_groups["sha256"], "val")
+    split = pool.assign(subset=pool["sha256"].map(subset))
     # A random, seeded order: the input pipeline reads files in this order.
     split = split.sample(frac=1.0, random_state=cfg.seed).reset_index(drop=True)
     return split[["filename", "category", "label", "subset"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import tensorflow as tf
@@ -9,11 +10,49 @@ import tensorflow as tf
 from helpers.dataset import CLASS_NAMES
 
 AUTOTUNE = tf.data.AUTOTUNE
+BAD_IMAGE_MODES = ("skip", "stop")
+_MAGIC = {"jpeg": b"\xff\xd8\xff", "png": b"\x89PNG", "gif": b"GIF8", "bmp": b"BM"}
 
 
-def load_image(path: tf.Tensor, image_size: int) -> tf.Tensor:
-    """Read, decode (JPEG, PNG; grey or RGBA become RGB) and resize one image to uint8 [size, size, 3]."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+def image_problem(data: tf.Tensor) -> tf.Tensor:
+    """Why encoded bytes cannot be a readable image (empty, not an image, truncated JPEG), or "" when they may be."""
+    size = tf.strings.length(data)
+    known = tf.reduce_any([tf.strings.substr(data, 0, len(m)) == m for m in _MAGIC.values()])
+    jpeg = tf.strings.substr(data, 0, 3) == _MAGIC["jpeg"]
+    # A whole JPEG ends with the end-of-image marker FF D9, perhaps followed by zero padding.
+    tail = tf.io.decode_raw(tf.strings.substr(data, tf.maximum(size - 32, 0), 32), tf.uint8)
+    nonzero = tf.where(tail != 0)[:, 0]
+    last = tf.reduce_max(tf.concat([nonzero, [-1]], 0))
+    ends_well = (last >= 1) & tf.reduce_all(
+        tf.gather(tail, tf.maximum([last - 1, last], 0)) == tf.constant([0xFF, 0xD9], tf.uint8)
+    )
+    return tf.case(
+        [(size == 0, lambda: tf.constant("empty file (0 bytes)")),
+         (tf.logical_not(known), lambda: tf.constant("not an image")),
+         (jpeg & tf.logical_not(ends_well), lambda: tf.constant("truncated JPEG (no end-of-image marker)"))],
+        default=lambda: tf.constant(""),
+    )
+
+
+def _read_checked(path: tf.Tensor, bad_images: str) -> tuple[tf.Tensor, tf.Tensor]:
+    """The file's bytes and a flag telling whether they look readable; a bad file is reported by name."""
+    data = tf.io.read_file(path)
+    problem = image_problem(data)
+    ok = tf.equal(problem, "")
+    message = tf.strings.join(["bad image ", path, ": ", problem])
+    if bad_images == "stop":
+        check = tf.debugging.Assert(ok, [message, "(set bad_images=skip to leave such files out)"], summarize=1)
+        with tf.control_dependencies([check]):
+            return tf.identity(data), ok
+    skipped = tf.strings.join([message, " (skipped)"])
+    report = tf.cond(ok, tf.no_op, lambda: tf.print(skipped, output_stream=sys.stderr))
+    with tf.control_dependencies([report]):
+        return tf.identity(data), ok
+
+
+def _decode(data: tf.Tensor, image_size: int) -> tf.Tensor:
+    """Decode (JPEG, PNG; grey, CMYK or RGBA become RGB) and resize to uint8 [size, size, 3]."""
+    image = tf.io.decode_image(data, channels=3, expand_animations=False)
     image = tf.image.resize(image, (image_size, image_size), antialias=True)
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
@@ -27,17 +66,28 @@ def make_dataset(
     shuffle_buffer: int = 0,
     cache: bool = False,
     seed: int = 0,
+    bad_images: str = "stop",
 ) -> tf.data.Dataset:
-    """Batches of images (and one-hot labels when given) read from `paths` in order, shuffled if shuffle_buffer > 0."""
+    """Batches of images (and one-hot labels when given) read from `paths` in order, shuffled if shuffle_buffer > 0.
+
+    A file that cannot be an image is reported by name on stderr and left out (bad_images="skip"),
+    or stops the pipeline with an error naming it ("stop"; always so without labels, where leaving
+    an image out would misalign predictions and ids).
+    """
+    if bad_images not in BAD_IMAGE_MODES:
+        raise ValueError(f"bad_images={bad_images!r}: choose one of {', '.join(BAD_IMAGE_MODES)}")
+    mode = bad_images if labels is not None else "stop"
+    dataset = tf.data.Dataset.from_tensor_slices((list(paths), list(labels) if labels is not None else [0] * len(paths)))
+    dataset = dataset.map(lambda p, y: (*_read_checked(p, mode), y), num_parallel_calls=AUTOTUNE)
+    if mode == "skip":
+        dataset = dataset.filter(lambda data, ok, y: ok)
+    dataset = dataset.map(
+        lambda data, ok, y: (_decode(data, image_size), tf.one_hot(y, len(CLASS_NAMES))), num_parallel_calls=AUTOTUNE
+    )
+    if mode == "skip":
+        dataset = dataset.ignore_errors()  # a file that passed the checks but still fails to decode
     if labels is None:
-        dataset = tf.data.Dataset.from_tensor_slices(list(paths))
-        dataset = dataset.map(lambda p: load_image(p, image_size), num_parallel_calls=AUTOTUNE)
-    else:
-        dataset = tf.data.Dataset.from_tensor_slices((list(paths), list(labels)))
-        dataset = dataset.map(
-            lambda p, y: (load_image(p, image_size), tf.one_hot(y, len(CLASS_NAMES))),
-            num_parallel_calls=AUTOTUNE,
-        )
+        dataset = dataset.map(lambda image, y: image)
     if cache:
         dataset = dataset.cache()
     if shuffle_buffer > 0:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import sys
 import tempfile
+from collections.abc import Iterator
 
 # absl/TF C++ log records look like "I0000 00:00:1795504259.693921    2640 file.cc:227] text".
 _LOG_RECORD = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ [^\]]+\] ")
@@ -29,23 +32,33 @@ def filter_tensorflow_log(text: str, min_level: int) -> str:
     return "\n".join(kept) + ("\n" if kept else "")
 
 
+@contextlib.contextmanager
+def captured_stderr() -> Iterator[io.StringIO]:
+    """Capture what C/C++ code and Python write to file descriptor 2 inside the block; yields the text after it."""
+    text = io.StringIO()
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield text
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            captured.seek(0)
+            text.write(captured.read().decode(errors="replace"))
+
+
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow with its import-time C++ log lines filtered by TF_CPP_MIN_LOG_LEVEL."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if "tensorflow" in sys.modules:
         return
     min_level = int(os.environ["TF_CPP_MIN_LOG_LEVEL"] or 0)
-    sys.stderr.flush()
-    saved_fd = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved_fd, 2)
-            os.close(saved_fd)
-        captured.seek(0)
-        leftover = filter_tensorflow_log(captured.read().decode(errors="replace"), min_level)
+    with captured_stderr() as captured:
+        import tensorflow  # noqa: F401
+    leftover = filter_tensorflow_log(captured.getvalue(), min_level)
     if leftover:
         sys.stderr.write(leftover)
 

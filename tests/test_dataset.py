@@ -63,9 +63,9 @@ def test_unreadable_files_are_reported_not_raised(kaggle_dir):
     good = (kaggle_dir / "train" / "cat.1.jpg").read_bytes()
     (kaggle_dir / "train" / "dog.92.jpg").write_bytes(good[: len(good) // 2])
     index = build_dataset_index(config_for(kaggle_dir)).set_index("filename")
-    assert "empty" in index.loc["cat.90.jpg", "error"]
-    assert index.loc["dog.91.jpg", "error"].startswith("UnidentifiedImageError")
-    assert "truncated" in index.loc["dog.92.jpg", "error"]
+    assert index.loc["cat.90.jpg", "error"] == "empty file (0 bytes)"
+    assert index.loc["dog.91.jpg", "error"] == "not an image"
+    assert index.loc["dog.92.jpg", "error"] == "truncated JPEG (no end-of-image marker)"
     assert index.loc["cat.1.jpg", "error"] == ""
     assert (index.loc["cat.1.jpg", "width"], index.loc["cat.1.jpg", "height"]) == (40, 30)
     assert (index["error"] != "").sum() == 3
@@ -73,7 +73,7 @@ def test_unreadable_files_are_reported_not_raised(kaggle_dir):
 
 def _pool(n_per_class: int) -> pd.DataFrame:
     rows = [(f"{c}.{i}.jpg", c, label, f"{c}{i}", "") for label, c in enumerate(("cat", "dog")) for i in range(n_per_class)]
-    return pd.DataFrame(rows, columns=["filename", "category", "label", "sha1", "error"])
+    return pd.DataFrame(rows, columns=["filename", "category", "label", "sha256", "error"])
 
 
 def test_split_is_stratified_leak_free_and_seeded():
@@ -90,7 +90,7 @@ def test_split_is_stratified_leak_free_and_seeded():
 
 def test_split_keeps_identical_copies_together_and_skips_unreadable():
     pool = _pool(50)
-    pool.loc[pool["filename"].isin(["cat.1.jpg", "cat.2.jpg", "cat.3.jpg"]), "sha1"] = "same-bytes"
+    pool.loc[pool["filename"].isin(["cat.1.jpg", "cat.2.jpg", "cat.3.jpg"]), "sha256"] = "same-bytes"
     pool.loc[pool["filename"] == "dog.4.jpg", "error"] = "OSError: broken"
     split = split_train_val(pool, load_config(environ={}))
     assert "dog.4.jpg" not in set(split["filename"])

@@ -34,3 +34,41 @@ def test_order_is_kept_without_shuffle_and_seeded_with_it(tmp_path):
     shuffled = order(shuffle_buffer=8, seed=3, cache=True)
     assert sorted(shuffled) == labels and shuffled != labels
     assert order(shuffle_buffer=8, seed=3) == shuffled
+
+
+@pytest.fixture
+def mixed_files(tmp_path):
+    good = [str(write_image(tmp_path / f"good{i}.jpg", seed=i)) for i in range(3)]
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "text.jpg").write_text("<html>")
+    whole = (tmp_path / "good0.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) - 40])
+    (tmp_path / "padded.jpg").write_bytes(whole + b"\x00" * 10)  # zero padding after the end marker is fine
+    bad = [str(tmp_path / name) for name in ("empty.jpg", "text.jpg", "cut.jpg")]
+    return good + [str(tmp_path / "padded.jpg")], bad
+
+
+def test_skip_leaves_bad_files_out_and_names_them(mixed_files, capfd):
+    good, bad = mixed_files
+    paths = [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3]]
+    images, labels = next(iter(make_dataset(paths, [0] * 7, image_size=8, batch_size=16, bad_images="skip")))
+    assert images.shape[0] == 4
+    err = capfd.readouterr().err
+    assert f"bad image {bad[0]}: empty file (0 bytes) (skipped)" in err
+    assert f"bad image {bad[1]}: not an image (skipped)" in err
+    assert f"bad image {bad[2]}: truncated JPEG (no end-of-image marker) (skipped)" in err
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+def test_stop_raises_naming_the_file(mixed_files, labelled):
+    good, bad = mixed_files
+    labels = [0, 1] if labelled else None
+    dataset = make_dataset([good[0], bad[2]], labels, image_size=8, batch_size=2, bad_images="stop")
+    with pytest.raises(Exception, match=r"bad image .*cut\.jpg: truncated JPEG"):
+        next(iter(dataset))
+
+
+def test_unlabelled_images_always_stop_so_ids_stay_aligned(mixed_files):
+    good, bad = mixed_files
+    with pytest.raises(Exception, match="bad image .*empty.jpg"):
+        next(iter(make_dataset([good[0], bad[0]], image_size=8, batch_size=2, bad_images="skip")))

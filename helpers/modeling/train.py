@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import keras
 import pandas as pd
@@ -27,6 +28,7 @@ def make_split_datasets(cfg: Config, split: pd.DataFrame) -> tuple[tf.data.Datas
         shuffle_buffer=cfg.shuffle_buffer,
         cache=cfg.cache,
         seed=cfg.seed,
+        bad_images=cfg.bad_images,
     )
     val_ds = make_dataset(
         image_paths(cfg, val["filename"]),
@@ -34,6 +36,7 @@ def make_split_datasets(cfg: Config, split: pd.DataFrame) -> tuple[tf.data.Datas
         image_size=cfg.image_size,
         batch_size=cfg.batch_size,
         cache=cfg.cache,
+        bad_images=cfg.bad_images,
     )
     return train_ds, val_ds
 
@@ -85,14 +88,18 @@ def train_model(
     cfg: Config, run: RunPaths, model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset
 ) -> pd.DataFrame:
     """Fit `model`, save the best epoch's network (without augmentation) as run.model; return the history."""
-    model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=cfg.epochs,
-        callbacks=make_callbacks(cfg, run),
-        shuffle=False,  # the dataset shuffles itself, seeded
-        verbose=2,
-    )
+    with warnings.catch_warnings():
+        # Skipping bad images (a filter) leaves the epoch length unknown until the first epoch ends,
+        # which Keras announces as "input ran out of data": expected here, not a fault.
+        warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=cfg.epochs,
+            callbacks=make_callbacks(cfg, run),
+            shuffle=False,  # the dataset shuffles itself, seeded
+            verbose=2,
+        )
     model.load_weights(run.checkpoint)
     atomic_write(run.model, lambda tmp: inference_network(model).save(tmp))
     return load_history(run)
