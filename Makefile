@@ -7,13 +7,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# make data: where the dataset comes from (petimages, kaggle, or a path or URL of a zip or folder).
+SOURCE ?= petimages
+
 # run-all settings: any of these given as VAR=value overrides the profile and CONFIG file.
 PROFILE ?=
 CONFIG ?=
 RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
 	LEARNING_RATE MAX_TRAIN_IMAGES VAL_FRACTION AUGMENT SEED
 
-.PHONY: help install run-all test test-fast lab notebooks
+.PHONY: help install data run-all test test-fast lab notebooks
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,7 +30,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent)
 
+data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=petimages|kaggle|path|URL, FORCE=1, SHA256=...)
+	$(BIN)/python -m helpers.make_data --source "$(SOURCE)" --data-dir "$(or $(DATA_DIR),data)" \
+		$(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
+
 run-all: $(STAMP) ## Run notebooks 01-05 headless into runs/<date-time>-<profile>/ (PROFILE=smoke, EPOCHS=5, DATA_DIR=..., CONFIG=settings.yaml)
+	@# With the default data folder and profile and no data yet, fetch it first.
+	@if [ -z "$(DATA_DIR)$(CONFIG)" ] && [ "$(or $(PROFILE),default)" = default ] && [ ! -d data/train ]; then \
+		$(MAKE) --no-print-directory data; fi
 	$(BIN)/python -m helpers.run_series $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \
 		$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
 

@@ -1,0 +1,82 @@
+"""Cleaning a laid-out dataset: quarantine of files the pipeline cannot decode, manifest, duplicate report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.artifacts import write_csv
+from helpers.dataset import CLASS_NAMES, IMAGE_EXTENSIONS
+from helpers.image_check import inspect_files
+
+QUARANTINE = "quarantine"
+QUARANTINE_REPORT = "quarantine_report.csv"
+MANIFEST = "manifest.csv"
+DUPLICATES = "duplicates.csv"
+def list_image_files(data_dir: Path) -> list[Path]:
+    """Every file under train/ and test1/ with an image extension."""
+    return sorted(
+        path
+        for folder in ("train", "test1")
+        for path in (Path(data_dir) / folder).rglob("*")
+        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS
+    )
+
+
+def _label(relative: Path, test_labels: dict[int, int]) -> object:
+    if relative.parts[0] == "test1":
+        return test_labels.get(int(relative.stem)) if relative.stem.isdigit() else None
+    name = relative.name.split(".", 1)[0].lower()
+    return CLASS_NAMES.index(name) if name in CLASS_NAMES else None
+
+
+def clean_dataset(data_dir: Path, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Move images the pipeline cannot decode to quarantine/; write and return the manifest and the quarantine report."""
+    data_dir = Path(data_dir)
+    labels_csv = data_dir / "test1_labels.csv"
+    test_labels = dict(pd.read_csv(labels_csv)[["id", "label"]].itertuples(index=False)) if labels_csv.is_file() else {}
+    paths = list_image_files(data_dir)
+    rows = []
+    for path, info in zip(paths, inspect_files(paths, progress=progress), strict=True):
+        relative = path.relative_to(data_dir)
+        rows.append({"file": relative.as_posix(), "split": "test" if relative.parts[0] == "test1" else "train",
+                     "label": _label(relative, test_labels), **info})
+    table = pd.DataFrame(rows, columns=["file", "split", "label", "width", "height", "bytes", "sha256", "problem"])
+    bad = table[table["problem"] != ""]
+    for relative in bad["file"]:
+        destination = data_dir / QUARANTINE / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(data_dir / relative, destination)
+    report = bad[["file", "problem"]].reset_index(drop=True)
+    previous = data_dir / QUARANTINE / QUARANTINE_REPORT
+    if previous.is_file():
+        report = pd.concat([pd.read_csv(previous), report], ignore_index=True).drop_duplicates("file", keep="last")
+    write_csv(report, previous)
+    manifest = table[table["problem"] == ""].drop(columns="problem").reset_index(drop=True)
+    manifest = manifest.astype({"width": "int64", "height": "int64", "label": "Int64"})
+    write_csv(manifest, data_dir / MANIFEST)
+    write_csv(find_duplicates(manifest), data_dir / DUPLICATES)
+    return manifest, report
+
+
+def find_duplicates(manifest: pd.DataFrame) -> pd.DataFrame:
+    """Groups of byte-identical files: sha256, count, files, and `leakage` when a group spans train and test."""
+    repeated = manifest[manifest.duplicated("sha256", keep=False)]
+    groups = repeated.groupby("sha256", sort=True).agg(
+        count=("file", "size"), files=("file", " ".join), splits=("split", lambda s: set(s))
+    )
+    groups["leakage"] = groups["splits"].map(lambda splits: {"train", "test"} <= splits)
+    return groups.drop(columns="splits").reset_index()
+
+
+def read_cleaning_reports(data_dir: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The quarantine report and duplicate report that `make data` left in `data_dir` (None where absent)."""
+    data_dir = Path(data_dir)
+    quarantine = data_dir / QUARANTINE / QUARANTINE_REPORT
+    duplicates = data_dir / DUPLICATES
+    return (
+        pd.read_csv(quarantine) if quarantine.is_file() else None,
+        pd.read_csv(duplicates) if duplicates.is_file() else None,
+    )
