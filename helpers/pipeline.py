@@ -20,12 +20,11 @@ def image_problem(data: tf.Tensor) -> tf.Tensor:
     known = tf.reduce_any([tf.strings.substr(data, 0, len(m)) == m for m in _MAGIC.values()])
     jpeg = tf.strings.substr(data, 0, 3) == _MAGIC["jpeg"]
     # A whole JPEG ends with the end-of-image marker FF D9, perhaps followed by zero padding.
-    tail = tf.io.decode_raw(tf.strings.substr(data, tf.maximum(size - 32, 0), 32), tf.uint8)
-    nonzero = tf.where(tail != 0)[:, 0]
-    last = tf.reduce_max(tf.concat([nonzero, [-1]], 0))
-    ends_well = (last >= 1) & tf.reduce_all(
-        tf.gather(tail, tf.maximum([last - 1, last], 0)) == tf.constant([0xFF, 0xD9], tf.uint8)
-    )
+    # Two zero bytes in front keep the indices below valid for files shorter than that.
+    tail = tf.concat([tf.zeros([2], tf.uint8),
+                      tf.io.decode_raw(tf.strings.substr(data, tf.maximum(size - 32, 0), 32), tf.uint8)], 0)
+    last = tf.reduce_max(tf.concat([tf.where(tail != 0)[:, 0], [1]], 0))  # last non-zero byte
+    ends_well = (tail[last - 1] == 0xFF) & (tail[last] == 0xD9)
     return tf.case(
         [(size == 0, lambda: tf.constant("empty file (0 bytes)")),
          (tf.logical_not(known), lambda: tf.constant("not an image")),

@@ -72,3 +72,31 @@ def test_unlabelled_images_always_stop_so_ids_stay_aligned(mixed_files):
     good, bad = mixed_files
     with pytest.raises(Exception, match="bad image .*empty.jpg"):
         next(iter(make_dataset([good[0], bad[0]], image_size=8, batch_size=2, bad_images="skip")))
+
+
+def _jpeg_bytes(tmp_path):
+    return write_image(tmp_path / "whole.jpg", seed=5).read_bytes()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda whole: b"",
+        lambda whole: b"<html>not found</html>",
+        lambda whole: whole[:-40],
+        lambda whole: whole,
+        lambda whole: whole + b"\x00" * 20,
+    ],
+    ids=["empty", "text", "truncated", "whole", "zero-padded"],
+)
+def test_pipeline_check_agrees_with_the_cleaning_check(tmp_path, make):
+    """The in-graph check (pipeline) and the file check (make data, dataset index) are two codings of one rule."""
+    import tensorflow as tf
+
+    from helpers.image_check import inspect_file
+    from helpers.pipeline import image_problem
+
+    data = make(_jpeg_bytes(tmp_path))
+    path = tmp_path / "case.jpg"
+    path.write_bytes(data)
+    assert image_problem(tf.constant(data)).numpy().decode() == inspect_file(path)["problem"]
