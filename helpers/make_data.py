@@ -7,6 +7,7 @@ competition files through the Kaggle CLI), or a local path or URL of a zip or fo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shutil
@@ -139,16 +140,9 @@ def lay_out(root: Path, out: Path, *, move: bool, test_count: int, seed: int) ->
             "(Kaggle), PetImages/Cat and PetImages/Dog (Microsoft), or cat/ and dog/ folders"
         )
     rows = [(image, name) for name, folder in sorted(class_dirs.items()) for image in _images(folder)]
-    test_count = min(test_count, len(rows) // 5)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(rows))
-    labels = np.array([CLASS_NAMES.index(name) for _, name in rows])
-    held_out = set()
-    for label in (0, 1):  # a stratified, seeded hold-out: the Microsoft archive has no test set
-        members = [i for i in order if labels[i] == label]
-        held_out |= set(members[: test_count // 2 + (test_count % 2 if label == 0 else 0)])
+    held_out = _hold_out(rows, min(test_count, len(rows) // 5), seed)
     test_rows = []
-    for test_id, index in enumerate((i for i in order if i in held_out), start=1):
+    for test_id, index in enumerate(sorted(held_out, key=held_out.get), start=1):
         image, name = rows[index]
         _place(image, out / "test1" / f"{test_id}.jpg", move)
         test_rows.append((test_id, CLASS_NAMES.index(name)))
@@ -159,6 +153,22 @@ def lay_out(root: Path, out: Path, *, move: bool, test_count: int, seed: int) ->
     if test_rows:
         pd.DataFrame(test_rows, columns=["id", "label"]).to_csv(out / "test1_labels.csv", index=False)
     return "class folders"
+
+
+def _hold_out(rows: list[tuple[Path, str]], test_count: int, seed: int) -> dict[int, int]:
+    """A seeded, stratified choice of `test_count` rows (row index: draw order); identical files stay together."""
+    digests = [hashlib.sha256(image.read_bytes()).hexdigest() for image, _ in rows]
+    groups: dict[str, list[int]] = {}
+    for index, digest in enumerate(digests):
+        groups.setdefault(digest, []).append(index)
+    quota = {"cat": test_count - test_count // 2, "dog": test_count // 2}
+    held_out: dict[int, int] = {}
+    for index in np.random.default_rng(seed).permutation(len(rows)):
+        members, label = groups[digests[index]], rows[index][1]
+        if index not in held_out and len(members) <= quota[label]:
+            quota[label] -= len(members)
+            held_out.update((member, len(held_out)) for member in members)
+    return held_out
 
 
 def verify_existing(data_dir: Path) -> str:
