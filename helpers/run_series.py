@@ -9,11 +9,22 @@ import sys
 import time
 from pathlib import Path
 
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
 from helpers.artifacts import RunPaths, open_run
 from helpers.config import Config, ConfigError, load_config, project_root
 from helpers.dataset import DataNotFoundError, list_labelled_images, list_test_images
 from helpers.modeling.models import check_model_name
 from helpers.synthetic import ensure_synthetic_dataset
+
+
+class LocalKernelManager(AsyncKernelManager):
+    """Starts kernels that talk over local IPC sockets, not TCP: private to this user, and ipykernel stays quiet."""
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "ipc"
 
 
 def notebook_paths(root: Path | None = None) -> list[Path]:
@@ -68,6 +79,7 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
             parameters={"config_file": str(run.config), "overrides": settings},
             cwd=str(notebook.parent),
             progress_bar=False,
+            kernel_manager_class=LocalKernelManager,
         )
     if run.root.parent.name == "runs":
         point_latest_at(run)
