@@ -8,28 +8,30 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.artifacts import write_csv
-from helpers.dataset import CLASS_NAMES, IMAGE_EXTENSIONS
+from helpers.dataset import CLASS_NAMES, is_image_file, kaggle_category
 from helpers.image_check import inspect_files
 
 QUARANTINE = "quarantine"
 QUARANTINE_REPORT = "quarantine_report.csv"
 MANIFEST = "manifest.csv"
 DUPLICATES = "duplicates.csv"
+
+
 def list_image_files(data_dir: Path) -> list[Path]:
     """Every file under train/ and test1/ with an image extension."""
     return sorted(
         path
         for folder in ("train", "test1")
         for path in (Path(data_dir) / folder).rglob("*")
-        if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS
+        if is_image_file(path)
     )
 
 
 def _label(relative: Path, test_labels: dict[int, int]) -> object:
     if relative.parts[0] == "test1":
         return test_labels.get(int(relative.stem)) if relative.stem.isdigit() else None
-    name = relative.name.split(".", 1)[0].lower()
-    return CLASS_NAMES.index(name) if name in CLASS_NAMES else None
+    category = kaggle_category(relative.name)
+    return CLASS_NAMES.index(category) if category else None
 
 
 def clean_dataset(data_dir: Path, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -14,7 +14,7 @@ from helpers.image_check import inspect_files
 
 CLASS_NAMES: tuple[str, ...] = ("cat", "dog")  # the label is the index: 0 = cat, 1 = dog
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
-_CLASS_FOLDERS = {"cat": "cat", "cats": "cat", "dog": "dog", "dogs": "dog"}
+CLASS_FOLDERS = {"cat": "cat", "cats": "cat", "dog": "dog", "dogs": "dog"}  # folder name (lower case) -> class
 _KAGGLE_NAME = re.compile(r"^(cat|dog)\.", re.IGNORECASE)
 
 LAYOUT_HELP = (
@@ -29,8 +29,15 @@ class DataNotFoundError(FileNotFoundError):
     """The data folder is missing, empty, or in no layout this project reads."""
 
 
-def _is_image(path: Path) -> bool:
+def is_image_file(path: Path) -> bool:
+    """Whether `path` is a visible file with an image extension (.jpg, .jpeg, .png, any case)."""
     return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def kaggle_category(name: str) -> str | None:
+    """The class a Kaggle-layout file name gives ('cat' for cat.<id>.jpg, 'dog' for dog.<id>.jpg), or None."""
+    match = _KAGGLE_NAME.match(name)
+    return match.group(1).lower() if match else None
 
 
 def find_train_dir(data_dir: Path) -> Path:
@@ -48,14 +55,14 @@ def list_labelled_images(data_dir: Path) -> pd.DataFrame:
     """DataFrame of the labelled images: `filename` (relative to the train folder), `category`, `label`."""
     train_dir = find_train_dir(data_dir)
     rows: list[tuple[str, str]] = []
-    kaggle = [p for p in train_dir.iterdir() if _is_image(p) and _KAGGLE_NAME.match(p.name)]
+    kaggle = [p for p in train_dir.iterdir() if is_image_file(p) and kaggle_category(p.name)]
     if kaggle:
-        rows = [(p.name, p.name.split(".", 1)[0].lower()) for p in kaggle]
+        rows = [(p.name, kaggle_category(p.name)) for p in kaggle]
     else:
         for folder in sorted(p for p in train_dir.iterdir() if p.is_dir()):
-            category = _CLASS_FOLDERS.get(folder.name.lower())
+            category = CLASS_FOLDERS.get(folder.name.lower())
             if category:
-                rows += [(p.relative_to(train_dir).as_posix(), category) for p in folder.rglob("*") if _is_image(p)]
+                rows += [(p.relative_to(train_dir).as_posix(), category) for p in folder.rglob("*") if is_image_file(p)]
     if not rows:
         raise DataNotFoundError(
             f"No labelled images found in {train_dir}. " + LAYOUT_HELP.format(train=data_dir / "train")
@@ -137,7 +144,7 @@ def list_test_images(test_dir: Path) -> pd.DataFrame:
             f"Test folder {test_dir} does not exist. Put the unlabelled test photos there as <id>.jpg "
             "(Kaggle's test1/), or point TEST_DIR=... (CATSDOGS_TEST_DIR) at them."
         )
-    files = sorted(p for p in test_dir.iterdir() if _is_image(p))
+    files = sorted(p for p in test_dir.iterdir() if is_image_file(p))
     if not files:
         raise DataNotFoundError(f"Test folder {test_dir} holds no .jpg, .jpeg or .png images.")
     bad = [p.name for p in files if not p.stem.isdigit()]

@@ -14,7 +14,8 @@ from helpers.runtime import captured_stderr
 
 ACCEPTED_FORMATS = ("jpeg", "png")  # decoded by the pipeline whatever the extension says
 
-_MAGIC = [
+# Leading bytes of the formats TensorFlow's decode_image reads (WebP, with no fixed prefix, is sniffed apart).
+IMAGE_SIGNATURES: list[tuple[bytes, str]] = [
     (b"\xff\xd8\xff", "jpeg"),
     (b"\x89PNG\r\n\x1a\n", "png"),
     (b"GIF87a", "gif"),
@@ -27,7 +28,7 @@ def sniff_format(data: bytes) -> str:
     """The image format named by a file's first bytes, or 'unknown'."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
-    return next((name for magic, name in _MAGIC if data.startswith(magic)), "unknown")
+    return next((name for magic, name in IMAGE_SIGNATURES if data.startswith(magic)), "unknown")
 
 
 def inspect_file(path: Path) -> dict[str, object]:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from helpers.archive import UnsafeArchiveError, safe_extract
 from helpers.cleaning import DUPLICATES, MANIFEST, QUARANTINE, clean_dataset
-from helpers.dataset import CLASS_NAMES, IMAGE_EXTENSIONS
+from helpers.dataset import CLASS_FOLDERS, CLASS_NAMES, is_image_file, kaggle_category
 from helpers.download import DownloadError, download, sha256_of
 
 
@@ -109,7 +109,7 @@ def _unpack(source: Path, work: Path) -> Path:
 
 
 def _images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    return sorted(p for p in folder.iterdir() if is_image_file(p))
 
 
 def _place(source: Path, destination: Path, move: bool) -> None:
@@ -123,17 +123,17 @@ def _place(source: Path, destination: Path, move: bool) -> None:
 def lay_out(root: Path, out: Path, *, move: bool, test_count: int, seed: int) -> str:
     """Arrange the images under `root` in the Kaggle layout in `out`; return the layout that was found."""
     kaggle_train = [d for d in [root, *root.rglob("*")] if d.is_dir() and d.name == "train"
-                    and any(p.name.lower().startswith(("cat.", "dog.")) for p in _images(d))]
+                    and any(kaggle_category(p.name) for p in _images(d))]
     if kaggle_train:
         for image in _images(kaggle_train[0]):
-            if image.name.lower().startswith(("cat.", "dog.")):
+            if kaggle_category(image.name):
                 _place(image, out / "train" / image.name.lower(), move)
         tests = [d for d in root.rglob("test1") if d.is_dir() and _images(d)]
         for image in _images(tests[0]) if tests else []:
             _place(image, out / "test1" / image.name, move)
         return "kaggle"
-    class_dirs = {d.name.lower().rstrip("s"): d
-                  for d in root.rglob("*") if d.is_dir() and d.name.lower() in ("cat", "cats", "dog", "dogs")}
+    class_dirs = {CLASS_FOLDERS[d.name.lower()]: d
+                  for d in root.rglob("*") if d.is_dir() and d.name.lower() in CLASS_FOLDERS}
     if set(class_dirs) != set(CLASS_NAMES):
         raise DataSourceError(
             f"no cat and dog images found in {root}: expected train/cat.<id>.jpg and train/dog.<id>.jpg "
@@ -175,7 +175,7 @@ def verify_existing(data_dir: Path) -> str:
     """A one-line account of data already in place, checked against its manifest when there is one."""
     manifest_path = data_dir / MANIFEST
     if not manifest_path.is_file():
-        count = sum(1 for _ in (data_dir / "train").rglob("*") if _.suffix.lower() in IMAGE_EXTENSIONS)
+        count = sum(1 for path in (data_dir / "train").rglob("*") if is_image_file(path))
         return f"{data_dir} already holds {count} training images (not laid out by make data, left as they are)"
     manifest = pd.read_csv(manifest_path)
     changed = [f for f, size in zip(manifest["file"], manifest["bytes"], strict=True)

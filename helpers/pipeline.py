@@ -8,17 +8,18 @@ from collections.abc import Sequence
 import tensorflow as tf
 
 from helpers.dataset import CLASS_NAMES
+from helpers.image_check import IMAGE_SIGNATURES
 
 AUTOTUNE = tf.data.AUTOTUNE
 BAD_IMAGE_MODES = ("skip", "stop")
-_MAGIC = {"jpeg": b"\xff\xd8\xff", "png": b"\x89PNG", "gif": b"GIF8", "bmp": b"BM"}
 
 
 def image_problem(data: tf.Tensor) -> tf.Tensor:
     """Why encoded bytes cannot be a readable image (empty, not an image, truncated JPEG), or "" when they may be."""
     size = tf.strings.length(data)
-    known = tf.reduce_any([tf.strings.substr(data, 0, len(m)) == m for m in _MAGIC.values()])
-    jpeg = tf.strings.substr(data, 0, 3) == _MAGIC["jpeg"]
+    known = tf.reduce_any([tf.strings.substr(data, 0, len(magic)) == magic for magic, _ in IMAGE_SIGNATURES])
+    jpeg_magic = next(magic for magic, name in IMAGE_SIGNATURES if name == "jpeg")
+    jpeg = tf.strings.substr(data, 0, len(jpeg_magic)) == jpeg_magic
     # A whole JPEG ends with the end-of-image marker FF D9, perhaps followed by zero padding.
     # Two zero bytes in front keep the indices below valid for files shorter than that.
     tail = tf.concat([tf.zeros([2], tf.uint8),
