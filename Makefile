@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.bench-installed
 
 # make data: where the dataset comes from (petimages, kaggle, or a path or URL of a zip or folder).
 SOURCE ?= petimages
@@ -14,9 +15,14 @@ SOURCE ?= petimages
 PROFILE ?=
 CONFIG ?=
 RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
-	LEARNING_RATE MAX_TRAIN_IMAGES VAL_FRACTION AUGMENT SEED
+	LEARNING_RATE WEIGHT_DECAY LR_SCHEDULE WARMUP_EPOCHS PRECISION TRAIN_MINUTES MAX_TRAIN_IMAGES \
+	VAL_FRACTION AUGMENT SEED
 
-.PHONY: help install data run-all test test-fast lab notebooks
+# make bench: the labelled photos (train/, test1/) it measures on, and extra arguments for it.
+BENCH_DATA ?= $(if $(wildcard ../shared/datasets/kaggle-cats-dogs-128/train),../shared/datasets/kaggle-cats-dogs-128,data)
+BENCH_ARGS ?=
+
+.PHONY: help install data run-all test test-fast lab notebooks bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +53,14 @@ test: $(STAMP) ## Unit tests, strict nbval of the notebooks, end-to-end training
 
 test-fast: $(STAMP) ## The tests without the slow (training) ones
 	$(BIN)/python -m pytest -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python -m pip install --quiet --no-deps "$$($(BIN)/python -m helpers.bench.requirements)"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")
+	$(BIN)/python -m helpers.bench --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
 
 lab: $(STAMP) ## JupyterLab on localhost, the project's environment as kernel
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks

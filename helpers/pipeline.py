@@ -50,9 +50,32 @@ def _read_checked(path: tf.Tensor, bad_images: str) -> tuple[tf.Tensor, tf.Tenso
         return tf.identity(data), ok
 
 
+DCT_RATIOS = (8, 4, 2, 1)  # the downscaling factors libjpeg can apply while decoding
+
+
+def _decode_jpeg_scaled(data: tf.Tensor, image_size: int) -> tf.Tensor:
+    """Decode a JPEG at the smallest DCT scale (1/8, 1/4, 1/2 or 1) that keeps both sides at least image_size."""
+    shape = tf.image.extract_jpeg_shape(data)
+    shortest = tf.minimum(shape[0], shape[1])
+    # Index of the first (largest) ratio that still leaves the shortest side at least image_size.
+    fits = tf.stack([shortest // ratio >= image_size for ratio in DCT_RATIOS])
+    choice = tf.argmax(tf.concat([tf.cast(fits, tf.int32), [1]], 0), output_type=tf.int32)
+    branches = [lambda r=ratio: tf.io.decode_jpeg(data, channels=3, ratio=r) for ratio in DCT_RATIOS]
+    return tf.switch_case(tf.minimum(choice, len(DCT_RATIOS) - 1), branches)
+
+
 def _decode(data: tf.Tensor, image_size: int) -> tf.Tensor:
-    """Decode (JPEG, PNG; grey, CMYK or RGBA become RGB) and resize to uint8 [size, size, 3]."""
-    image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    """Decode (JPEG, PNG; grey, CMYK or RGBA become RGB) and resize to uint8 [size, size, 3].
+
+    A JPEG much larger than image_size is decoded at a reduced DCT scale first: libjpeg skips most
+    of the work, and the antialiased resize that follows starts from a smaller image.
+    """
+    jpeg_magic = next(magic for magic, name in IMAGE_SIGNATURES if name == "jpeg")
+    image = tf.cond(
+        tf.strings.substr(data, 0, len(jpeg_magic)) == jpeg_magic,
+        lambda: _decode_jpeg_scaled(data, image_size),
+        lambda: tf.io.decode_image(data, channels=3, expand_animations=False),
+    )
     image = tf.image.resize(image, (image_size, image_size), antialias=True)
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 

@@ -55,7 +55,7 @@ def test_bad_values_are_refused_with_the_setting_named(overrides, message):
 
 
 def test_unknown_profile_lists_choices():
-    with pytest.raises(ConfigError, match="unknown profile 'fast'; choose one of: default, smoke"):
+    with pytest.raises(ConfigError, match="unknown profile .fast.; choose one of: default, cpu, long, smoke"):
         load_config("fast", environ={})
 
 
@@ -79,3 +79,26 @@ def test_config_is_immutable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Config().epochs = 3  # type: ignore[misc]
     assert Config().data_dir == Path("data")
+
+
+def test_named_recipes_load_and_differ_where_they_should():
+    cpu = load_config("cpu", environ={})
+    assert (cpu.lr_schedule, cpu.precision, cpu.train_minutes) == ("cosine", "mixed_bfloat16", 26)
+    long = load_config("long", environ={})
+    assert (long.image_size, long.model, long.train_minutes) == (128, "large_cnn", None)
+    assert load_config("cpu", overrides={"epochs": 3}, environ={}).epochs == 3
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"lr_schedule": "step"}, "lr_schedule='step' must be plateau or cosine"),
+        ({"precision": "float16"}, "precision='float16' must be float32 or mixed_bfloat16"),
+        ({"lr_schedule": "cosine", "epochs": 2, "warmup_epochs": 2}, "warmup_epochs=2 must be at least 0, and fewer"),
+        ({"train_minutes": 0}, "train_minutes=0.0 must be empty or positive"),
+        ({"weight_decay": -1}, "weight_decay=-1.0 must be empty or at least 0"),
+    ],
+)
+def test_recipe_settings_are_checked(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=overrides, environ={})

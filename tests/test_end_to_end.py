@@ -1,4 +1,4 @@
-"""Train for real: the whole notebook series on the synthetic set, and the default model on real photos."""
+"""Train for real: the whole notebook series on the synthetic set, and the default recipe on real photos."""
 
 import json
 
@@ -10,7 +10,7 @@ from helpers.config import load_config
 from helpers.dataset import list_test_images, load_dataset_index, load_split, read_test_labels
 from helpers.modeling.models import build_model
 from helpers.modeling.predict import load_model, predict_dog_probability, predictions_frame, score_predictions
-from helpers.modeling.train import best_epoch, make_split_datasets, train_model
+from helpers.modeling.train import best_epoch, make_split_datasets, steps_per_epoch, train_model
 from helpers.run_series import run_series
 from helpers.runtime import seed_everything
 
@@ -40,23 +40,31 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
     assert (submission.merge(truth, on="id", suffixes=("", "_true")).eval("label == label_true")).mean() >= 0.95
 
 
-def test_default_model_on_real_photos_beats_075_on_the_labelled_test_set(real_data_dir, tmp_path):
-    # Six epochs on the whole labelled pool: about 8 minutes on 2 CPU cores.
+# Measured: 0.850 test accuracy (log loss 0.335) on the reference machine; the floor leaves room for numeric drift
+# between machines, not for a recipe that got worse.
+RECIPE_FLOOR = 0.80
+
+
+def test_default_recipe_on_a_real_subset_stays_above_its_floor(real_data_dir, tmp_path):
+    # The default (cpu) recipe shortened to 8,000 photos and 6 epochs: about 3.5 minutes on 2 CPU cores.
     cfg = load_config(
         overrides={
             "data_dir": str(real_data_dir),
             "run_dir": str(tmp_path / "run"),
+            "max_train_images": 8000,
             "epochs": 6,
+            "train_minutes": None,
         },
         environ={},
     )
     run = open_run(cfg)
     seed_everything(cfg.seed)
     split = load_split(cfg, run, load_dataset_index(cfg, run))
-    history = train_model(cfg, run, build_model(cfg), *make_split_datasets(cfg, split))
+    model = build_model(cfg, steps_per_epoch(cfg, split))
+    history = train_model(cfg, run, model, *make_split_datasets(cfg, split))
     test = list_test_images(cfg.test_dir)
     predictions = predictions_frame(test["id"], predict_dog_probability(load_model(run.model), test["path"].tolist()))
     scores = score_predictions(predictions, read_test_labels(cfg.test_labels))
     print(f"best epoch {best_epoch(history).to_dict()}; test {scores}")
     assert scores["n_images"] == 1000
-    assert scores["accuracy"] >= 0.75
+    assert scores["accuracy"] >= RECIPE_FLOOR

@@ -1,8 +1,20 @@
+import keras
 import numpy as np
 import pytest
 
 from helpers.config import load_config
-from helpers.modeling.models import MODELS, build_model, build_seed_cnn, check_model_name, inference_network
+from helpers.modeling.models import (
+    MODELS,
+    build_model,
+    build_seed_cnn,
+    check_model_name,
+    inference_network,
+    learning_rate_schedule,
+    make_optimizer,
+)
+
+# A constant learning rate and float32: models built without a training set to size a schedule.
+PLAIN = {"lr_schedule": "plateau", "precision": "float32"}
 
 
 def test_seed_cnn_is_the_article_network_with_a_softmax_output():
@@ -16,7 +28,7 @@ def test_seed_cnn_is_the_article_network_with_a_softmax_output():
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_model_outputs_class_probabilities(name):
-    cfg = load_config(overrides={"model": name, "image_size": 32}, environ={})
+    cfg = load_config(overrides={"model": name, "image_size": 32, **PLAIN}, environ={})
     model = build_model(cfg)
     probabilities = model.predict(np.random.default_rng(0).integers(0, 255, (3, 32, 32, 3)), verbose=0)
     assert probabilities.shape == (3, 2)
@@ -24,16 +36,47 @@ def test_every_model_outputs_class_probabilities(name):
 
 
 def test_augmentation_wraps_the_network_only_for_training():
-    cfg = load_config(overrides={"image_size": 32}, environ={})
+    cfg = load_config(overrides={"image_size": 32, **PLAIN}, environ={})
     model = build_model(cfg)
     assert "augmentation" in [layer.name for layer in model.layers]
     network = inference_network(model)
     assert network.name == "compact_cnn"
     assert "augmentation" not in [layer.name for layer in network.layers]
-    plain = build_model(load_config(overrides={"image_size": 32, "augment": False}, environ={}))
+    plain = build_model(load_config(overrides={"image_size": 32, "augment": False, **PLAIN}, environ={}))
     assert inference_network(plain) is plain
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(ValueError, match="unknown model 'resnet'; choose one of: seed_cnn, compact_cnn"):
+    with pytest.raises(ValueError, match="unknown model .resnet.; choose one of: seed_cnn, compact_cnn, large_cnn"):
         check_model_name("resnet")
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    cfg = load_config(overrides={"lr_schedule": "cosine", "epochs": 5, "warmup_epochs": 1, "learning_rate": 2e-3}, environ={})
+    schedule = learning_rate_schedule(cfg, steps_per_epoch=10)
+    rates = [float(schedule(step)) for step in (0, 5, 10, 30, 50)]
+    assert rates[0] == pytest.approx(0.0) and rates[1] == pytest.approx(1e-3) and rates[2] == pytest.approx(2e-3)
+    assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="needs steps_per_epoch"):
+        build_model(cfg)
+
+
+def test_plateau_schedule_is_the_models_constant_rate_and_weight_decay_is_a_setting():
+    cfg = load_config(overrides={"weight_decay": 0.02, **PLAIN}, environ={})
+    assert learning_rate_schedule(cfg, None) == cfg.learning_rate
+    unset = load_config(overrides={**PLAIN, "learning_rate": None}, environ={})
+    assert learning_rate_schedule(unset, None) == MODELS["compact_cnn"].learning_rate
+    assert make_optimizer(cfg).weight_decay == pytest.approx(0.02)
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_but_outputs_float32_probabilities():
+    cfg = load_config(overrides={"image_size": 32, **PLAIN, "precision": "mixed_bfloat16"}, environ={})
+    try:
+        model = build_model(cfg)
+        network = inference_network(model)
+        assert network.get_layer("stage1_conv1").compute_dtype == "bfloat16"
+        assert network.get_layer("stage1_conv1").kernel.dtype == "float32"
+        probabilities = model.predict(np.zeros((2, 32, 32, 3), "uint8"), verbose=0)
+        assert probabilities.dtype == np.float32
+    finally:
+        keras.mixed_precision.set_global_policy("float32")  # as later tests expect

@@ -100,3 +100,16 @@ def test_pipeline_check_agrees_with_the_cleaning_check(tmp_path, make):
     path = tmp_path / "case.jpg"
     path.write_bytes(data)
     assert image_problem(tf.constant(data)).numpy().decode() == inspect_file(path)["problem"]
+
+
+def test_large_jpegs_are_decoded_at_a_reduced_scale_close_to_a_full_decode(tmp_path):
+    from PIL import Image
+
+    gradient = np.linspace(0, 255, 512, dtype=np.float32)
+    pixels = np.stack([np.add.outer(gradient[:384] * 0.5, gradient * 0.5)] * 3, axis=-1).astype(np.uint8)
+    path = tmp_path / "large.jpg"
+    Image.fromarray(pixels).save(path, quality=95)
+    expected = np.asarray(Image.fromarray(pixels).resize((48, 48), Image.Resampling.BOX), dtype=np.float32)
+    batch = next(iter(make_dataset([str(path)], image_size=48, batch_size=1))).numpy()[0]
+    assert batch.shape == (48, 48, 3)
+    assert np.abs(batch.astype(np.float32) - expected).mean() < 4.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 
@@ -41,6 +42,37 @@ def make_split_datasets(cfg: Config, split: pd.DataFrame) -> tuple[tf.data.Datas
     return train_ds, val_ds
 
 
+def steps_per_epoch(cfg: Config, split: pd.DataFrame) -> int:
+    """Training batches in one epoch over the training side of `split`."""
+    return math.ceil(int((split["subset"] == "train").sum()) / cfg.batch_size)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training after the epoch that leaves too little of `minutes` for another as long as the longest so far."""
+
+    def __init__(self, minutes: float, already_elapsed: float = 0.0) -> None:
+        super().__init__()
+        self.budget_s = minutes * 60.0
+        self.already_elapsed = already_elapsed
+        self.longest_epoch_s = 0.0
+        self.stopped_epoch: int | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.start = self.epoch_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        now = time.perf_counter()
+        self.longest_epoch_s = max(self.longest_epoch_s, now - self.epoch_start)
+        if self.already_elapsed + now - self.start + self.longest_epoch_s > self.budget_s:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+            print(f"train_minutes={self.budget_s / 60:g}: stopping after epoch {epoch + 1}, "
+                  "too little time is left for another")
+
+
 class WallClock(keras.callbacks.Callback):
     """Adds `elapsed_s`, seconds since training began (across resumptions), to each epoch's logs."""
 
@@ -58,14 +90,16 @@ class WallClock(keras.callbacks.Callback):
 
 
 def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]:
-    """Best-model checkpoint, early stopping, LR reduction on plateau, CSV history, wall clock, backup and restore."""
+    """Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule only),
+    time budget (if set), CSV history, backup and restore."""
     resuming = run.backup_dir.exists() and run.history.is_file()
     previous = pd.read_csv(run.history) if resuming else None
     if not resuming:
         run.history.unlink(missing_ok=True)  # a finished earlier training in this folder: start afresh
     run.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-    return [
-        WallClock(float(previous["elapsed_s"].max()) if previous is not None and len(previous) else 0.0),
+    elapsed = float(previous["elapsed_s"].max()) if previous is not None and len(previous) else 0.0
+    callbacks: list[keras.callbacks.Callback] = [
+        WallClock(elapsed),
         keras.callbacks.ModelCheckpoint(
             str(run.checkpoint),
             monitor="val_loss",
@@ -76,9 +110,16 @@ def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]
             else None,
         ),
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.early_stopping_patience),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss", factor=0.5, patience=cfg.reduce_lr_patience, min_lr=1e-6
-        ),
+    ]
+    if cfg.lr_schedule == "plateau":
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, patience=cfg.reduce_lr_patience, min_lr=1e-6
+            )
+        )
+    if cfg.train_minutes is not None:
+        callbacks.append(TimeBudget(cfg.train_minutes, elapsed))
+    return callbacks + [
         keras.callbacks.CSVLogger(str(run.history), append=True),
         keras.callbacks.BackupAndRestore(str(run.backup_dir)),
     ]

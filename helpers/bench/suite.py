@@ -1,0 +1,261 @@
+"""The benchmark suite: input pipeline, training, prediction and memory, project against seed."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from helpers.augmentation import build_augmentation
+from helpers.bench import seed_pipeline
+from helpers.bench.full_size import make_full_size_copies
+from helpers.bench.memory import measure_in_subprocess
+from helpers.bench.timing import Rates, interleaved
+from helpers.config import Config, load_config
+from helpers.dataset import CLASS_NAMES, find_train_dir, list_labelled_images, list_test_images
+from helpers.modeling.models import build_model, build_seed_cnn
+from helpers.modeling.predict import predict_dog_probability
+from helpers.pipeline import AUTOTUNE, make_dataset
+
+SEED_IMAGE_SIZE = 64  # the seed's target_size
+SEED_BATCH_SIZE = 100  # the seed's batch size in these comparisons
+# The seed network trained as the seed trains it: RMSprop at its constant default rate, float32.
+SEED_TRAINING = {"model": "seed_cnn", "lr_schedule": "plateau", "learning_rate": None, "precision": "float32"}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One row of the table: the project's rate against a reference side, and the target ratio."""
+
+    name: str
+    project: Rates
+    reference: Rates
+    target: float | None  # the ratio to reach, or None where only reported
+
+    @property
+    def ratio(self) -> float:
+        """Median over rounds of project rate / reference rate (the sides ran interleaved)."""
+        return statistics.median(p / r for p, r in zip(self.project.values, self.reference.values))
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the ratio reaches the target (None without a target)."""
+        return None if self.target is None else self.ratio >= self.target
+
+    def to_dict(self) -> dict:
+        """Plain mapping for results.json."""
+        return {
+            "name": self.name,
+            "project": {"side": self.project.name, "rates": self.project.values, "median": self.project.median},
+            "reference": {"side": self.reference.name, "rates": self.reference.values, "median": self.reference.median},
+            "ratio": self.ratio,
+            "target": self.target,
+            "met": self.met,
+        }
+
+
+@dataclass
+class BenchSettings:
+    """How much data each benchmark reads and how often it repeats."""
+
+    data_dir: Path
+    work_dir: Path  # full-size JPEG copies are made here, once
+    images: int = 2000  # labelled photos per pipeline epoch (the same files on both sides)
+    full_size_images: int = 1000
+    train_steps: int = 20  # batches per training measurement
+    repeats: int = 3
+    memory_images: tuple[int, ...] = (5000, 23000)
+    cfg: Config = field(default_factory=lambda: load_config(overrides=SEED_TRAINING, environ={}))
+
+
+def _sample(settings: BenchSettings, count: int) -> tuple[Path, list[str], list[int]]:
+    """A seeded, class-balanced sample of the labelled photos: folder, file names, labels."""
+    frame = list_labelled_images(settings.data_dir)
+    frame = pd.concat(
+        frame[frame["label"] == label].sample(n=min((frame["label"] == label).sum(), count // 2), random_state=0)
+        for label in range(len(CLASS_NAMES))
+    )
+    return find_train_dir(settings.data_dir), frame["filename"].tolist(), frame["label"].tolist()
+
+
+def project_train_pipeline(cfg: Config, paths: list[str], labels: list[int]) -> tf.data.Dataset:
+    """The project's training input: decode, resize, cache, shuffle, batch, then the augmentation layers."""
+    dataset = make_dataset(
+        paths, labels, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE,
+        shuffle_buffer=cfg.shuffle_buffer, cache=True, seed=cfg.seed, bad_images="skip",
+    )
+    augment = build_augmentation(cfg)
+    return dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+
+
+def _count_dataset(dataset: tf.data.Dataset) -> int:
+    """Images in one pass over a batched dataset of (images, labels)."""
+    return sum(int(images.shape[0]) for images, _ in dataset)
+
+
+def _count_seed(iterator) -> int:
+    """Images in one epoch of a legacy iterator."""
+    return sum(len(batch[0]) for batch in seed_pipeline.batches(iterator, len(iterator)))
+
+
+def pipeline_comparisons(settings: BenchSettings, label: str, folder: Path, names: list[str], labels: list[int]) -> list[Comparison]:
+    """Input-pipeline rates, first epoch and steady state, project against the seed's ImageDataGenerator."""
+    cfg = settings.cfg
+    paths = [str(folder / name) for name in names]
+    categories = [CLASS_NAMES[y] for y in labels]
+
+    def project_first() -> int:
+        return _count_dataset(project_train_pipeline(cfg, paths, labels))
+
+    def seed_first() -> int:
+        return _count_seed(seed_pipeline.seed_train_iterator(names, categories, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE))
+
+    warm = project_train_pipeline(cfg, paths, labels)
+    _count_dataset(warm)  # fills the cache
+    seed_iterator = seed_pipeline.seed_train_iterator(names, categories, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
+    first = interleaved({"project": project_first, "seed": seed_first}, settings.repeats)
+    steady = interleaved({"project": lambda: _count_dataset(warm), "seed": lambda: _count_seed(seed_iterator)}, settings.repeats)
+    target = 5.0 if "full-size" in label else 3.0
+    return [
+        Comparison(f"input pipeline, {label}, first epoch", first["project"], first["seed"], None),
+        Comparison(f"input pipeline, {label}, steady state", steady["project"], steady["seed"], target),
+    ]
+
+
+def _fit_rate(model: keras.Model, data_for: Callable[[], object], steps: int) -> Callable[[], int]:
+    """A measurement: `steps` training steps of `model` on fresh `data_for()`; returns the images seen."""
+
+    def run() -> int:
+        model.fit(data_for(), steps_per_epoch=steps, epochs=1, verbose=0)
+        return steps * SEED_BATCH_SIZE
+
+    return run
+
+
+def training_comparisons(settings: BenchSettings, folder: Path, names: list[str], labels: list[int]) -> list[Comparison]:
+    """Seed network training rate fed by the project's pipeline, by the seed's, and from a batch in memory."""
+    cfg = settings.cfg
+    keras.mixed_precision.set_global_policy("float32")  # the seed trains in float32
+    steps = settings.train_steps
+    paths = [str(folder / name) for name in names]
+    project_data = make_dataset(
+        paths, labels, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE,
+        shuffle_buffer=cfg.shuffle_buffer, cache=True, seed=cfg.seed, bad_images="skip",
+    ).repeat()
+    _count_dataset(project_data.take(math.ceil(len(paths) / SEED_BATCH_SIZE)))  # fills the cache
+    project_model = build_model(cfg)  # the seed network behind the project's augmentation layers
+    seed_model = build_seed_cnn(SEED_IMAGE_SIZE)  # augmentation happens in the seed's generator
+    seed_model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="categorical_crossentropy")
+    bound_model = build_seed_cnn(SEED_IMAGE_SIZE)
+    bound_model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="categorical_crossentropy")
+    images, onehot = next(iter(project_data))
+    in_memory = tf.data.Dataset.from_tensors((images, onehot)).repeat()
+    seed_iterator = seed_pipeline.seed_train_iterator(
+        names, [CLASS_NAMES[y] for y in labels], folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE
+    )
+    sides = {
+        "project": _fit_rate(project_model, lambda: project_data, steps),
+        "seed": _fit_rate(seed_model, lambda: seed_pipeline.batches(seed_iterator, steps), steps),
+        "in-memory bound": _fit_rate(bound_model, lambda: in_memory, steps),
+    }
+    for run in sides.values():  # trace and warm up every side before measuring
+        run()
+    rates = interleaved(sides, settings.repeats)
+    return [
+        Comparison("training the seed network, project pipeline vs seed pipeline", rates["project"], rates["seed"], None),
+        Comparison("training the seed network, project pipeline vs in-memory bound", rates["project"], rates["in-memory bound"], 0.9),
+    ]
+
+
+def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
+    """Prediction rate over the test photos: the project's path against the seed's flow_from_dataframe,
+    and against the same network predicting decoded images already in memory (the compute bound)."""
+    keras.mixed_precision.set_global_policy("float32")
+    test = list_test_images(settings.data_dir / "test1")
+    paths = test["path"].tolist()
+    model = build_seed_cnn(SEED_IMAGE_SIZE)
+    folder = Path(paths[0]).parent
+    names = [Path(p).name for p in paths]
+
+    def project() -> int:
+        return len(predict_dog_probability(model, paths, batch_size=SEED_BATCH_SIZE))
+
+    def seed() -> int:
+        iterator = seed_pipeline.seed_test_iterator(names, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
+        return len(model.predict(seed_pipeline.batches(iterator, len(iterator)), verbose=0))
+
+    decoded = np.concatenate([batch.numpy() for batch in make_dataset(paths, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)])
+
+    def in_memory() -> int:
+        return len(model.predict(decoded, batch_size=SEED_BATCH_SIZE, verbose=0))
+
+    project(), seed(), in_memory()  # warm up
+    rates = interleaved({"project": project, "seed": seed, "in-memory bound": in_memory}, settings.repeats)
+    return [
+        Comparison(f"prediction, {len(paths)} test photos", rates["project"], rates["seed"], 3.0),
+        Comparison("prediction, project vs in-memory bound", rates["project"], rates["in-memory bound"], None),
+    ]
+
+
+def memory_rows(settings: BenchSettings) -> list[dict]:
+    """Peak resident memory of one pipeline epoch, cache off (for each image count) and on (for the most)."""
+    rows = [measure_in_subprocess(settings.data_dir, n, False, SEED_IMAGE_SIZE, SEED_BATCH_SIZE) for n in settings.memory_images]
+    rows.append(measure_in_subprocess(settings.data_dir, max(settings.memory_images), True, SEED_IMAGE_SIZE, SEED_BATCH_SIZE))
+    return rows
+
+
+def run_suite(settings: BenchSettings, report: Callable[[str], None] = print) -> dict:
+    """Every benchmark in turn; the results as a mapping (comparisons and memory rows)."""
+    folder, names, labels = _sample(settings, settings.images)
+    report(f"input pipeline on {len(names)} real 128 px photos ...")
+    comparisons = pipeline_comparisons(settings, "128 px photos", folder, names, labels)
+    full_names = names[: settings.full_size_images // 2] + names[len(names) // 2 : len(names) // 2 + settings.full_size_images // 2]
+    full_labels = labels[: settings.full_size_images // 2] + labels[len(names) // 2 : len(names) // 2 + settings.full_size_images // 2]
+    full_folder = settings.work_dir / "full-size"
+    report(f"making {len(full_names)} full-size JPEGs in {full_folder} (once) ...")
+    make_full_size_copies([folder / n for n in full_names], full_folder)
+    report("input pipeline on full-size JPEGs ...")
+    comparisons += pipeline_comparisons(settings, "full-size JPEGs", full_folder, full_names, full_labels)
+    report("training ...")
+    comparisons += training_comparisons(settings, folder, names, labels)
+    report("prediction ...")
+    comparisons += prediction_comparisons(settings)
+    report("memory (one process per measurement) ...")
+    memory = memory_rows(settings)
+    return {"comparisons": [c.to_dict() for c in comparisons], "memory": memory, "repeats": settings.repeats}
+
+
+def format_table(results: dict) -> str:
+    """The results as Markdown tables: rates (median over interleaved rounds) and ratios; memory."""
+    lines = [
+        f"Rates in images/s: median (best) of {results['repeats']} interleaved rounds; "
+        "ratio: median over rounds of project / reference.",
+        "",
+        "| benchmark | project | reference | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    for row in results["comparisons"]:
+        p, r = row["project"], row["reference"]
+        target = "—" if row["target"] is None else f"≥ {row['target']:g}× {'met' if row['met'] else 'MISSED'}"
+        lines.append(
+            f"| {row['name']} | {p['median']:,.0f} ({max(p['rates']):,.0f}) | {r['side']}: {r['median']:,.0f} "
+            f"({max(r['rates']):,.0f}) | {row['ratio']:.2f}× | {target} |"
+        )
+    lines += [
+        "",
+        "| one pipeline epoch | images | resident before | peak during the epoch | growth |",
+        "|---|---|---|---|---|",
+    ]
+    for row in results["memory"]:
+        lines.append(
+            f"| cache {'on' if row['cache'] else 'off'} | {row['images']:,} | {row['rss_before_mib']:,.0f} MiB "
+            f"| {row['peak_rss_mib']:,.0f} MiB | {row['epoch_growth_mib']:,.0f} MiB |"
+        )
+    return "\n".join(lines)

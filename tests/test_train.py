@@ -1,0 +1,33 @@
+import numpy as np
+
+from helpers.artifacts import open_run
+from helpers.config import load_config
+from helpers.modeling.models import build_model
+from helpers.modeling.train import TimeBudget, make_callbacks, steps_per_epoch
+
+
+def test_time_budget_stops_after_the_epoch_that_leaves_too_little_time():
+    cfg = load_config(overrides={"image_size": 16, "epochs": 5, "augment": False, "lr_schedule": "plateau"}, environ={})
+    model = build_model(cfg)
+    budget = TimeBudget(minutes=1e-9)
+    x, y = np.zeros((8, 16, 16, 3), "uint8"), np.eye(2)[[0, 1] * 4]
+    history = model.fit(x, y, epochs=5, callbacks=[budget], verbose=0)
+    assert len(history.history["loss"]) == 1 and budget.stopped_epoch == 1
+
+
+def test_plateau_reduction_only_without_a_schedule_and_time_budget_only_when_asked(tmp_path):
+    def kinds(**overrides):
+        cfg = load_config(overrides={"run_dir": str(tmp_path / "run"), **overrides}, environ={})
+        return {type(callback).__name__ for callback in make_callbacks(cfg, open_run(cfg))}
+
+    plateau = kinds(lr_schedule="plateau", train_minutes=None)
+    assert "ReduceLROnPlateau" in plateau and "TimeBudget" not in plateau
+    cosine = kinds(lr_schedule="cosine", train_minutes=20)
+    assert "ReduceLROnPlateau" not in cosine and "TimeBudget" in cosine
+
+
+def test_steps_per_epoch_counts_the_training_side_only():
+    import pandas as pd
+
+    split = pd.DataFrame({"subset": ["train"] * 130 + ["val"] * 30})
+    assert steps_per_epoch(load_config(overrides={"batch_size": 64}, environ={}), split) == 3
