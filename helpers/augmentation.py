@@ -14,8 +14,8 @@ class RandomAffine(keras.layers.Layer):
     """Random rotation, shear, zoom, shift and horizontal flip, composed into one transform per image.
 
     Keras's RandomRotation, RandomShear, RandomZoom, RandomTranslation and RandomFlip resample the
-    batch once each; composing their matrices and resampling once is about 4.5x faster on a CPU
-    (`make bench`, and README: Speed). Borders are filled with the nearest pixel, as the seed's
+    batch once each; composing their matrices and resampling once was about 4.5x faster on a 2-core
+    CPU in a side-by-side probe (README: Speed). Borders are filled with the nearest pixel, as the seed's
     ImageDataGenerator fills them.
     """
 

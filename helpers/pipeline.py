@@ -12,14 +12,19 @@ from helpers.image_check import IMAGE_SIGNATURES
 
 AUTOTUNE = tf.data.AUTOTUNE
 BAD_IMAGE_MODES = ("skip", "stop")
+JPEG_MAGIC = next(magic for magic, name in IMAGE_SIGNATURES if name == "jpeg")
+
+
+def _is_jpeg(data: tf.Tensor) -> tf.Tensor:
+    """Whether encoded bytes start with the JPEG signature."""
+    return tf.strings.substr(data, 0, len(JPEG_MAGIC)) == JPEG_MAGIC
 
 
 def image_problem(data: tf.Tensor) -> tf.Tensor:
     """Why encoded bytes cannot be a readable image (empty, not an image, truncated JPEG), or "" when they may be."""
     size = tf.strings.length(data)
     known = tf.reduce_any([tf.strings.substr(data, 0, len(magic)) == magic for magic, _ in IMAGE_SIGNATURES])
-    jpeg_magic = next(magic for magic, name in IMAGE_SIGNATURES if name == "jpeg")
-    jpeg = tf.strings.substr(data, 0, len(jpeg_magic)) == jpeg_magic
+    jpeg = _is_jpeg(data)
     # A whole JPEG ends with the end-of-image marker FF D9, perhaps followed by zero padding.
     # Two zero bytes in front keep the indices below valid for files shorter than that.
     tail = tf.concat([tf.zeros([2], tf.uint8),
@@ -70,9 +75,8 @@ def _decode(data: tf.Tensor, image_size: int) -> tf.Tensor:
     A JPEG much larger than image_size is decoded at a reduced DCT scale first: libjpeg skips most
     of the work, and the antialiased resize that follows starts from a smaller image.
     """
-    jpeg_magic = next(magic for magic, name in IMAGE_SIGNATURES if name == "jpeg")
     image = tf.cond(
-        tf.strings.substr(data, 0, len(jpeg_magic)) == jpeg_magic,
+        _is_jpeg(data),
         lambda: _decode_jpeg_scaled(data, image_size),
         lambda: tf.io.decode_image(data, channels=3, expand_animations=False),
     )

@@ -85,12 +85,30 @@ def _sample(settings: BenchSettings, count: int) -> tuple[Path, list[str], list[
     return find_train_dir(settings.data_dir), frame["filename"].tolist(), frame["label"].tolist()
 
 
-def project_train_pipeline(cfg: Config, paths: list[str], labels: list[int]) -> tf.data.Dataset:
-    """The project's training input: decode, resize, cache, shuffle, batch, then the augmentation layers."""
-    dataset = make_dataset(
+def _balanced_head(names: list[str], labels: list[int], count: int) -> tuple[list[str], list[int]]:
+    """The first count // 2 images of each class, in order."""
+    kept = [i for label in range(len(CLASS_NAMES)) for i in [j for j, y in enumerate(labels) if y == label][: count // 2]]
+    return [names[i] for i in kept], [labels[i] for i in kept]
+
+
+def _project_batches(cfg: Config, paths: list[str], labels: list[int]) -> tf.data.Dataset:
+    """The project's training batches at the seed's size: decode, resize, cache, shuffle, batch."""
+    return make_dataset(
         paths, labels, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE,
         shuffle_buffer=cfg.shuffle_buffer, cache=True, seed=cfg.seed, bad_images="skip",
     )
+
+
+def _compiled_seed_network() -> keras.Model:
+    """The seed network alone, compiled as the seed compiles it."""
+    model = build_seed_cnn(SEED_IMAGE_SIZE)
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="categorical_crossentropy")
+    return model
+
+
+def project_train_pipeline(cfg: Config, paths: list[str], labels: list[int]) -> tf.data.Dataset:
+    """The project's training input: decode, resize, cache, shuffle, batch, then the augmentation layers."""
+    dataset = _project_batches(cfg, paths, labels)
     augment = build_augmentation(cfg)
     return dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 
@@ -105,7 +123,9 @@ def _count_seed(iterator) -> int:
     return sum(len(batch[0]) for batch in seed_pipeline.batches(iterator, len(iterator)))
 
 
-def pipeline_comparisons(settings: BenchSettings, label: str, folder: Path, names: list[str], labels: list[int]) -> list[Comparison]:
+def pipeline_comparisons(
+    settings: BenchSettings, label: str, folder: Path, names: list[str], labels: list[int], target: float
+) -> list[Comparison]:
     """Input-pipeline rates, first epoch and steady state, project against the seed's ImageDataGenerator."""
     cfg = settings.cfg
     paths = [str(folder / name) for name in names]
@@ -122,7 +142,6 @@ def pipeline_comparisons(settings: BenchSettings, label: str, folder: Path, name
     seed_iterator = seed_pipeline.seed_train_iterator(names, categories, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
     first = interleaved({"project": project_first, "seed": seed_first}, settings.repeats)
     steady = interleaved({"project": lambda: _count_dataset(warm), "seed": lambda: _count_seed(seed_iterator)}, settings.repeats)
-    target = 5.0 if "full-size" in label else 3.0
     return [
         Comparison(f"input pipeline, {label}, first epoch", first["project"], first["seed"], None),
         Comparison(f"input pipeline, {label}, steady state", steady["project"], steady["seed"], target),
@@ -145,16 +164,11 @@ def training_comparisons(settings: BenchSettings, folder: Path, names: list[str]
     keras.mixed_precision.set_global_policy("float32")  # the seed trains in float32
     steps = settings.train_steps
     paths = [str(folder / name) for name in names]
-    project_data = make_dataset(
-        paths, labels, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE,
-        shuffle_buffer=cfg.shuffle_buffer, cache=True, seed=cfg.seed, bad_images="skip",
-    ).repeat()
+    project_data = _project_batches(cfg, paths, labels).repeat()
     _count_dataset(project_data.take(math.ceil(len(paths) / SEED_BATCH_SIZE)))  # fills the cache
     project_model = build_model(cfg)  # the seed network behind the project's augmentation layers
-    seed_model = build_seed_cnn(SEED_IMAGE_SIZE)  # augmentation happens in the seed's generator
-    seed_model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="categorical_crossentropy")
-    bound_model = build_seed_cnn(SEED_IMAGE_SIZE)
-    bound_model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="categorical_crossentropy")
+    seed_model = _compiled_seed_network()  # augmentation happens in the seed's generator
+    bound_model = _compiled_seed_network()
     images, onehot = next(iter(project_data))
     in_memory = tf.data.Dataset.from_tensors((images, onehot)).repeat()
     seed_iterator = seed_pipeline.seed_train_iterator(
@@ -215,14 +229,13 @@ def run_suite(settings: BenchSettings, report: Callable[[str], None] = print) ->
     """Every benchmark in turn; the results as a mapping (comparisons and memory rows)."""
     folder, names, labels = _sample(settings, settings.images)
     report(f"input pipeline on {len(names)} real 128 px photos ...")
-    comparisons = pipeline_comparisons(settings, "128 px photos", folder, names, labels)
-    full_names = names[: settings.full_size_images // 2] + names[len(names) // 2 : len(names) // 2 + settings.full_size_images // 2]
-    full_labels = labels[: settings.full_size_images // 2] + labels[len(names) // 2 : len(names) // 2 + settings.full_size_images // 2]
+    comparisons = pipeline_comparisons(settings, "128 px photos", folder, names, labels, target=3.0)
+    full_names, full_labels = _balanced_head(names, labels, settings.full_size_images)
     full_folder = settings.work_dir / "full-size"
     report(f"making {len(full_names)} full-size JPEGs in {full_folder} (once) ...")
     make_full_size_copies([folder / n for n in full_names], full_folder)
     report("input pipeline on full-size JPEGs ...")
-    comparisons += pipeline_comparisons(settings, "full-size JPEGs", full_folder, full_names, full_labels)
+    comparisons += pipeline_comparisons(settings, "full-size JPEGs", full_folder, full_names, full_labels, target=5.0)
     report("training ...")
     comparisons += training_comparisons(settings, folder, names, labels)
     report("prediction ...")

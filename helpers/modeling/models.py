@@ -40,8 +40,8 @@ def _conv_stage(x: keras.KerasTensor, widths: tuple[int, ...], stage: int) -> ke
     """3x3 convolutions with batch normalization and ReLU, halved in size by max-pooling after the last one.
 
     The last convolution is pooled before it is normalized: the same network up to the order of two
-    per-channel operations, with a quarter of the batch-normalization work, which dominates a
-    training step on a CPU (measured by `make bench`'s step profile and the notes in README).
+    per-channel operations, with a quarter of the batch-normalization work, which dominated a
+    bfloat16 training step on a 2-core CPU in throughput probes (README: Models).
     """
     for index, width in enumerate(widths, start=1):
         name = f"stage{stage}_conv{index}"
@@ -57,6 +57,7 @@ def build_compact_cnn(
     image_size: int,
     stages: tuple[tuple[int, ...], ...] = ((32,), (64,), (128,), (256, 256)),
     dropout: float = 0.3,
+    name: str = "compact_cnn",
 ) -> keras.Model:
     """Stages of Conv-BatchNorm-ReLU with max-pooling, global average pooling, dropout and a softmax head."""
     inputs, x = _image_input(image_size)
@@ -65,13 +66,13 @@ def build_compact_cnn(
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = _probabilities(x)
-    return keras.Model(inputs, outputs, name="compact_cnn")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def build_large_cnn(image_size: int) -> keras.Model:
     """A deeper, wider `compact_cnn` for larger images and budgets: five stages up to 512 filters."""
-    network = build_compact_cnn(image_size, stages=((32,), (64, 64), (128, 128), (256, 256), (512, 512)), dropout=0.4)
-    return keras.Model(network.inputs, network.outputs, name="large_cnn")
+    stages = ((32,), (64, 64), (128, 128), (256, 256), (512, 512))
+    return build_compact_cnn(image_size, stages=stages, dropout=0.4, name="large_cnn")
 
 
 @dataclass(frozen=True)
