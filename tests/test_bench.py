@@ -51,3 +51,15 @@ def test_seed_pipeline_yields_augmented_batches_in_zero_one(tmp_path):
     images, labels = next(batches(iterator, 1))
     assert images.shape == (4, 16, 16, 3) and labels.shape == (4, 2)
     assert 0.0 <= images.min() and images.max() <= 1.0 and np.allclose(labels.sum(axis=1), 1)
+
+
+def test_bench_refuses_a_folder_without_the_kaggle_layout_and_says_what_to_set(tmp_path, capsys):
+    from helpers.bench.__main__ import main
+
+    (tmp_path / "train").mkdir()
+    with pytest.raises(SystemExit) as stopped:
+        main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err
+    assert f"{tmp_path} has no test1/ folder" in message and "BENCH_DATA=" in message
+    assert not (tmp_path / "out").exists()

@@ -23,6 +23,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--memory-images", type=int, nargs="+", default=[5000, 23000])
     args = parser.parse_args(argv)
+    missing = [name for name in ("train", "test1") if not (args.data_dir / name).is_dir()]
+    if missing:
+        parser.exit(2, f"{args.data_dir.resolve()} has no {' or '.join(f'{name}/' for name in missing)} folder: the benchmarks need the "
+                    "Kaggle layout (train/ with labelled photos, test1/ with test photos). With make, point "
+                    "BENCH_DATA=... at such a folder, e.g. ../shared/datasets/kaggle-cats-dogs-128.\n")
     bench_root = project_root() / "bench"
     out = args.out or bench_root / time.strftime("%Y%m%d-%H%M%S")
     settings = BenchSettings(
