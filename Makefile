@@ -22,7 +22,7 @@ RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SI
 BENCH_DATA ?= $(if $(wildcard ../shared/datasets/kaggle-cats-dogs-128/train),../shared/datasets/kaggle-cats-dogs-128,data)
 BENCH_ARGS ?=
 
-.PHONY: help install data run-all test test-fast lab notebooks bench
+.PHONY: help install data run-all test test-fast lint format clean lab notebooks bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,20 +47,33 @@ run-all: $(STAMP) ## Run notebooks 01-05 headless into runs/<date-time>-<profile
 	$(BIN)/python -m helpers.run_series $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \
 		$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
 
-test: $(STAMP) ## Unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
+test: lint ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
 	$(if $(REAL_DATA_DIR),REAL_DATA_DIR=$(REAL_DATA_DIR)) $(BIN)/python -m pytest \
 		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
-test-fast: $(STAMP) ## The tests without the slow (training) ones
+test-fast: lint ## Lint, and the tests without the slow (training) ones
 	$(BIN)/python -m pytest -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+lint: $(STAMP) ## ruff: lint and format check of the package, benchmarks, tests and notebooks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## ruff: sort imports and format the code in place
+	$(BIN)/ruff check --select I --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove build and test caches (never data/, runs/ or bench/ results)
+	find . -path ./.venv -prune -o -type d \( -name __pycache__ -o -name .ipynb_checkpoints \) -print \
+		| xargs rm -rf
+	rm -rf .pytest_cache .ruff_cache *.egg-info
 
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	$(BIN)/python -m pip install --quiet --no-deps "$$($(BIN)/python -m helpers.bench.requirements)"
+	$(BIN)/python -m pip install --quiet --no-deps "$$($(BIN)/python -m benchmarks.requirements)"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")
-	$(BIN)/python -m helpers.bench --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
 
 lab: $(STAMP) ## JupyterLab on localhost, the project's environment as kernel
 	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks

@@ -26,10 +26,13 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
     """Call `write(tmp)` on a temporary file beside `path`, then move it into place."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
-    # mkstemp makes the file private (0600); give it the mode a plain open() would, or the old file's.
+    # mkstemp makes the file private (0600); give it the mode a plain open() would,
+    # or the old file's.
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
     try:
         write(tmp)
@@ -55,63 +58,30 @@ def write_json(data: Any, path: Path) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def _in_run(*parts: str) -> property:
+    """A read-only attribute: the path `parts` inside the run folder."""
+    return property(lambda self: self.root.joinpath(*parts), doc=f"<run folder>/{'/'.join(parts)}")
+
+
 @dataclass(frozen=True)
 class RunPaths:
     """Named paths of every file a run writes into its folder."""
 
     root: Path
 
-    @property
-    def config(self) -> Path:
-        return self.root / "config.yaml"
-
-    @property
-    def dataset_index(self) -> Path:
-        return self.root / "dataset.csv"
-
-    @property
-    def unreadable(self) -> Path:
-        return self.root / "unreadable_files.csv"
-
-    @property
-    def split(self) -> Path:
-        return self.root / "split.csv"
-
-    @property
-    def model(self) -> Path:
-        return self.root / "model.keras"
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.root / "checkpoints" / "best.weights.h5"
-
-    @property
-    def backup_dir(self) -> Path:
-        return self.root / "checkpoints" / "backup"
-
-    @property
-    def history(self) -> Path:
-        return self.root / "history.csv"
-
-    @property
-    def figures(self) -> Path:
-        return self.root / "figures"
-
-    @property
-    def validation_predictions(self) -> Path:
-        return self.root / "val_predictions.csv"
-
-    @property
-    def test_predictions(self) -> Path:
-        return self.root / "test_predictions.csv"
-
-    @property
-    def submission(self) -> Path:
-        return self.root / "submission.csv"
-
-    @property
-    def test_metrics(self) -> Path:
-        return self.root / "test_metrics.json"
+    config = _in_run("config.yaml")
+    dataset_index = _in_run("dataset.csv")
+    unreadable = _in_run("unreadable_files.csv")
+    split = _in_run("split.csv")
+    model = _in_run("model.keras")
+    checkpoint = _in_run("checkpoints", "best.weights.h5")
+    backup_dir = _in_run("checkpoints", "backup")
+    history = _in_run("history.csv")
+    figures = _in_run("figures")
+    validation_predictions = _in_run("val_predictions.csv")
+    test_predictions = _in_run("test_predictions.csv")
+    submission = _in_run("submission.csv")
+    test_metrics = _in_run("test_metrics.json")
 
     def figure(self, name: str) -> Path:
         """Path of figure `name` (a PNG in figures/)."""
@@ -119,7 +89,7 @@ class RunPaths:
 
 
 def open_run(cfg: Config) -> RunPaths:
-    """Create the run folder (default runs/<profile>) if needed and record the run's config in it."""
+    """Create the run folder (default runs/<profile>) if needed; record the run's config in it."""
     run = RunPaths(Path(cfg.run_dir or project_root() / "runs" / cfg.profile))
     run.root.mkdir(parents=True, exist_ok=True)
     write_text(run.config, config_to_yaml(dataclasses.replace(cfg, run_dir=run.root)))

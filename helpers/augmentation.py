@@ -11,12 +11,12 @@ from helpers.config import Config
 
 
 class RandomAffine(keras.layers.Layer):
-    """Random rotation, shear, zoom, shift and horizontal flip, composed into one transform per image.
+    """Random rotation, shear, zoom, shift and horizontal flip, as one transform per image.
 
     Keras's RandomRotation, RandomShear, RandomZoom, RandomTranslation and RandomFlip resample the
     batch once each; composing their matrices and resampling once was about 4.5x faster on a 2-core
-    CPU in a side-by-side probe (README: Speed). Borders are filled with the nearest pixel, as the seed's
-    ImageDataGenerator fills them.
+    CPU in a side-by-side probe (README: Speed). Borders are filled with the nearest pixel, as the
+    seed's ImageDataGenerator fills them.
     """
 
     def __init__(
@@ -48,7 +48,7 @@ class RandomAffine(keras.layers.Layer):
         return keras.random.uniform((n,), -limit, limit, seed=self.seed_generator)
 
     def transforms(self, n: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
-        """[n, 8] projective transforms mapping output pixels to input pixels, about the image centre."""
+        """[n, 8] projective transforms from output to input pixels, about the image centre."""
         angle = self._uniform(n, self.rotation_degrees * math.pi / 180.0)
         shear_x, shear_y = self._uniform(n, self.shear), self._uniform(n, self.shear)
         scale = 1.0 + self._uniform(n, self.zoom)  # above 1 samples a wider area: zooms out
@@ -66,7 +66,17 @@ class RandomAffine(keras.layers.Layer):
         tx, ty = self._uniform(n, self.shift) * width, self._uniform(n, self.shift) * height
         zeros = tf.zeros((n,))
         return tf.stack(
-            [a00, a01, cx - a00 * cx - a01 * cy + tx, a10, a11, cy - a10 * cx - a11 * cy + ty, zeros, zeros], axis=1
+            [
+                a00,
+                a01,
+                cx - a00 * cx - a01 * cy + tx,
+                a10,
+                a11,
+                cy - a10 * cx - a11 * cy + ty,
+                zeros,
+                zeros,
+            ],
+            axis=1,
         )
 
     def call(self, images: tf.Tensor, training: bool | None = None) -> tf.Tensor:

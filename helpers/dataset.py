@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -11,15 +10,11 @@ from sklearn.model_selection import train_test_split
 from helpers.artifacts import RunPaths, write_csv
 from helpers.config import Config
 from helpers.image_check import inspect_files
-
-CLASS_NAMES: tuple[str, ...] = ("cat", "dog")  # the label is the index: 0 = cat, 1 = dog
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
-CLASS_FOLDERS = {"cat": "cat", "cats": "cat", "dog": "dog", "dogs": "dog"}  # folder name (lower case) -> class
-_KAGGLE_NAME = re.compile(r"^(cat|dog)\.", re.IGNORECASE)
+from helpers.layout import CLASS_FOLDERS, CLASS_NAMES, TRAIN_DIR, is_image_file, kaggle_category
 
 LAYOUT_HELP = (
-    "Put the labelled photos either in the Kaggle layout, {train}/cat.<id>.jpg and {train}/dog.<id>.jpg, "
-    "or in one folder per class, {train}/cat/ and {train}/dog/ (any case). "
+    "Put the labelled photos either in the Kaggle layout, {train}/cat.<id>.jpg and "
+    "{train}/dog.<id>.jpg, or in one folder per class, {train}/cat/ and {train}/dog/ (any case). "
     "Set DATA_DIR=... (or CATSDOGS_DATA_DIR) to use another folder, "
     "or run `make run-all PROFILE=smoke` to try the series on generated data."
 )
@@ -29,30 +24,23 @@ class DataNotFoundError(FileNotFoundError):
     """The data folder is missing, empty, or in no layout this project reads."""
 
 
-def is_image_file(path: Path) -> bool:
-    """Whether `path` is a visible file with an image extension (.jpg, .jpeg, .png, any case)."""
-    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
-
-
-def kaggle_category(name: str) -> str | None:
-    """The class a Kaggle-layout file name gives ('cat' for cat.<id>.jpg, 'dog' for dog.<id>.jpg), or None."""
-    match = _KAGGLE_NAME.match(name)
-    return match.group(1).lower() if match else None
-
-
 def find_train_dir(data_dir: Path) -> Path:
     """The folder holding the labelled images: <data_dir>/train if it exists, else data_dir."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise DataNotFoundError(
-            f"Data folder {data_dir} does not exist. " + LAYOUT_HELP.format(train=data_dir / "train")
+            f"Data folder {data_dir} does not exist. "
+            + LAYOUT_HELP.format(train=data_dir / TRAIN_DIR)
         )
-    train = data_dir / "train"
+    train = data_dir / TRAIN_DIR
     return train if train.is_dir() else data_dir
 
 
 def list_labelled_images(data_dir: Path) -> pd.DataFrame:
-    """DataFrame of the labelled images: `filename` (relative to the train folder), `category`, `label`."""
+    """DataFrame of the labelled images.
+
+    Columns: `filename` (relative to the train folder), `category`, `label`.
+    """
     train_dir = find_train_dir(data_dir)
     rows: list[tuple[str, str]] = []
     kaggle = [p for p in train_dir.iterdir() if is_image_file(p) and kaggle_category(p.name)]
@@ -62,34 +50,51 @@ def list_labelled_images(data_dir: Path) -> pd.DataFrame:
         for folder in sorted(p for p in train_dir.iterdir() if p.is_dir()):
             category = CLASS_FOLDERS.get(folder.name.lower())
             if category:
-                rows += [(p.relative_to(train_dir).as_posix(), category) for p in folder.rglob("*") if is_image_file(p)]
+                rows += [
+                    (p.relative_to(train_dir).as_posix(), category)
+                    for p in folder.rglob("*")
+                    if is_image_file(p)
+                ]
     if not rows:
         raise DataNotFoundError(
-            f"No labelled images found in {train_dir}. " + LAYOUT_HELP.format(train=data_dir / "train")
+            f"No labelled images found in {train_dir}. "
+            + LAYOUT_HELP.format(train=data_dir / TRAIN_DIR)
         )
-    frame = pd.DataFrame(rows, columns=["filename", "category"]).sort_values("filename", ignore_index=True)
+    frame = pd.DataFrame(rows, columns=["filename", "category"]).sort_values(
+        "filename", ignore_index=True
+    )
     missing = sorted(set(CLASS_NAMES) - set(frame["category"]))
     if missing:
         raise DataNotFoundError(
             f"{train_dir} holds no {' or '.join(missing)} images; both classes are needed. "
-            + LAYOUT_HELP.format(train=data_dir / "train")
+            + LAYOUT_HELP.format(train=data_dir / TRAIN_DIR)
         )
     frame["label"] = frame["category"].map(CLASS_NAMES.index).astype("int64")
     return frame
 
 
 def build_dataset_index(cfg: Config) -> pd.DataFrame:
-    """The labelled images with size, SHA-256, and why the pipeline's decoder cannot read them (empty when it can)."""
+    """The labelled images with size, SHA-256, and why the pipeline's decoder cannot read them.
+
+    The `error` column is empty where the decoder can read the file.
+    """
     frame = list_labelled_images(cfg.data_dir)
     train_dir = find_train_dir(cfg.data_dir)
-    details = pd.DataFrame(inspect_files([train_dir / name for name in frame["filename"]], progress=False))
+    details = pd.DataFrame(
+        inspect_files([train_dir / name for name in frame["filename"]], progress=False)
+    )
     return pd.concat([frame, details.rename(columns={"problem": "error"})], axis=1)
 
 
 def load_dataset_index(cfg: Config, run: RunPaths) -> pd.DataFrame:
-    """The run's dataset index: read from the run folder, or built and saved there with its unreadable-files report."""
+    """The run's dataset index: read from the run folder, or built and saved there.
+
+    When it is built, its unreadable-files report is saved there too.
+    """
     if run.dataset_index.is_file():
-        return pd.read_csv(run.dataset_index, keep_default_na=False, na_values={"width": [""], "height": [""]})
+        return pd.read_csv(
+            run.dataset_index, keep_default_na=False, na_values={"width": [""], "height": [""]}
+        )
     frame = build_dataset_index(cfg)
     write_csv(frame, run.dataset_index)
     write_csv(frame.loc[frame["error"] != "", ["filename", "category", "error"]], run.unreadable)
@@ -97,8 +102,13 @@ def load_dataset_index(cfg: Config, run: RunPaths) -> pd.DataFrame:
 
 
 def split_train_val(index: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Seeded, stratified train/validation split of the readable images; byte-identical copies stay on one side."""
-    pool = index.loc[index["error"] == "", ["filename", "category", "label", "sha256"]].reset_index(drop=True)
+    """Seeded, stratified train/validation split of the readable images.
+
+    Byte-identical copies stay on one side of the split.
+    """
+    pool = index.loc[index["error"] == "", ["filename", "category", "label", "sha256"]].reset_index(
+        drop=True
+    )
     if cfg.max_train_images is not None and cfg.max_train_images < len(pool):
         pool, _ = train_test_split(
             pool, train_size=cfg.max_train_images, stratify=pool["label"], random_state=cfg.seed
@@ -107,7 +117,9 @@ def split_train_val(index: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     train_groups, val_groups = train_test_split(
         groups, test_size=cfg.val_fraction, stratify=groups["label"], random_state=cfg.seed
     )
-    subset = dict.fromkeys(train_groups["sha256"], "train") | dict.fromkeys(val_groups["sha256"], "val")
+    subset = dict.fromkeys(train_groups["sha256"], "train") | dict.fromkeys(
+        val_groups["sha256"], "val"
+    )
     split = pool.assign(subset=pool["sha256"].map(subset))
     # A random, seeded order: the input pipeline reads files in this order.
     split = split.sample(frac=1.0, random_state=cfg.seed).reset_index(drop=True)
@@ -121,8 +133,9 @@ def load_split(cfg: Config, run: RunPaths, index: pd.DataFrame) -> pd.DataFrame:
         unknown = set(split["filename"]) - set(index["filename"])
         if unknown:
             raise DataNotFoundError(
-                f"{run.split} names {len(unknown)} files that are not in {find_train_dir(cfg.data_dir)} "
-                f"(for example {sorted(unknown)[0]}): it belongs to other data. Use a new run folder (RUN_DIR=...)."
+                f"{run.split} names {len(unknown)} files that are not in "
+                f"{find_train_dir(cfg.data_dir)} (for example {sorted(unknown)[0]}): it belongs to "
+                "other data. Use a new run folder (RUN_DIR=...)."
             )
         return split
     split = split_train_val(index, cfg)
@@ -141,8 +154,8 @@ def list_test_images(test_dir: Path) -> pd.DataFrame:
     test_dir = Path(test_dir)
     if not test_dir.is_dir():
         raise DataNotFoundError(
-            f"Test folder {test_dir} does not exist. Put the unlabelled test photos there as <id>.jpg "
-            "(Kaggle's test1/), or point TEST_DIR=... (CATSDOGS_TEST_DIR) at them."
+            f"Test folder {test_dir} does not exist. Put the unlabelled test photos there as "
+            "<id>.jpg (Kaggle's test1/), or point TEST_DIR=... (CATSDOGS_TEST_DIR) at them."
         )
     files = sorted(p for p in test_dir.iterdir() if is_image_file(p))
     if not files:
@@ -156,7 +169,9 @@ def list_test_images(test_dir: Path) -> pd.DataFrame:
     frame = pd.DataFrame({"id": [int(p.stem) for p in files], "path": [str(p) for p in files]})
     duplicated = frame["id"][frame["id"].duplicated()]
     if len(duplicated):
-        raise DataNotFoundError(f"Test folder {test_dir} has two images with id {duplicated.iloc[0]}.")
+        raise DataNotFoundError(
+            f"Test folder {test_dir} has two images with id {duplicated.iloc[0]}."
+        )
     return frame.sort_values("id", ignore_index=True)
 
 
@@ -164,7 +179,9 @@ def read_test_labels(path: Path) -> pd.DataFrame:
     """True test labels from a CSV with columns `id,label` (1 = dog, 0 = cat)."""
     labels = pd.read_csv(path)
     if list(labels.columns[:2]) != ["id", "label"]:
-        raise ValueError(f"{path} must have the columns id,label; it has {','.join(map(str, labels.columns))}")
+        raise ValueError(
+            f"{path} must have the columns id,label; it has {','.join(map(str, labels.columns))}"
+        )
     if not labels["label"].isin([0, 1]).all():
         raise ValueError(f"{path}: every label must be 0 (cat) or 1 (dog)")
     return labels[["id", "label"]].astype("int64")

@@ -14,7 +14,13 @@ from helpers.runtime import captured_stderr
 
 ACCEPTED_FORMATS = ("jpeg", "png")  # decoded by the pipeline whatever the extension says
 
-# Leading bytes of the formats TensorFlow's decode_image reads (WebP, with no fixed prefix, is sniffed apart).
+# Why a file cannot be read, as both this check and the pipeline's in-graph check say it.
+EMPTY_FILE = "empty file (0 bytes)"
+NOT_AN_IMAGE = "not an image"
+TRUNCATED_JPEG = "truncated JPEG (no end-of-image marker)"
+
+# Leading bytes of the formats TensorFlow's decode_image reads
+# (WebP, with no fixed prefix, is sniffed apart).
 IMAGE_SIGNATURES: list[tuple[bytes, str]] = [
     (b"\xff\xd8\xff", "jpeg"),
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -32,19 +38,29 @@ def sniff_format(data: bytes) -> str:
 
 
 def inspect_file(path: Path) -> dict[str, object]:
-    """Size, SHA-256, width and height of one image as the pipeline decodes it, or the problem that stops it."""
+    """Size, SHA-256, width and height of one image as the pipeline decodes it.
+
+    When the pipeline cannot decode it, `problem` says why (and width and height stay None).
+    """
     data = Path(path).read_bytes()
-    info: dict[str, object] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                               "width": None, "height": None, "problem": ""}
+    info: dict[str, object] = {
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "width": None,
+        "height": None,
+        "problem": "",
+    }
     kind = sniff_format(data)
     if not data:
-        info["problem"] = "empty file (0 bytes)"
+        info["problem"] = EMPTY_FILE
     elif kind == "unknown":
-        info["problem"] = "not an image"
+        info["problem"] = NOT_AN_IMAGE
     elif kind not in ACCEPTED_FORMATS:
-        info["problem"] = f"wrong format for its extension: {kind.upper()} data in a {Path(path).suffix} file"
+        info["problem"] = (
+            f"wrong format for its extension: {kind.upper()} data in a {Path(path).suffix} file"
+        )
     elif kind == "jpeg" and not data.rstrip(b"\x00").endswith(b"\xff\xd9"):
-        info["problem"] = "truncated JPEG (no end-of-image marker)"
+        info["problem"] = TRUNCATED_JPEG
     elif kind == "png" and b"IEND" not in data[-12:]:
         info["problem"] = "truncated PNG (no IEND chunk)"
     else:
@@ -56,9 +72,21 @@ def inspect_file(path: Path) -> dict[str, object]:
     return info
 
 
-def inspect_files(paths: list[Path], workers: int = 4, progress: bool = True) -> list[dict[str, object]]:
-    """`inspect_file` over many files in threads, with a progress bar; libjpeg's warnings are kept out of the output."""
+def inspect_files(
+    paths: list[Path], workers: int = 4, progress: bool = True
+) -> list[dict[str, object]]:
+    """`inspect_file` over many files in threads, with a progress bar.
+
+    libjpeg's warnings are kept out of the output.
+    """
     with captured_stderr(), ThreadPoolExecutor(max_workers=workers) as pool:
         results = pool.map(inspect_file, paths)
-        bar = tqdm(results, total=len(paths), desc="checking images", unit="img", disable=not progress, file=sys.stdout)
+        bar = tqdm(
+            results,
+            total=len(paths),
+            desc="checking images",
+            unit="img",
+            disable=not progress,
+            file=sys.stdout,
+        )
         return list(bar)

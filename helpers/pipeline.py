@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
-from helpers.dataset import CLASS_NAMES
-from helpers.image_check import IMAGE_SIGNATURES
+from helpers.config import BAD_IMAGE_MODES
+from helpers.image_check import EMPTY_FILE, IMAGE_SIGNATURES, NOT_AN_IMAGE, TRUNCATED_JPEG
+from helpers.layout import CLASS_NAMES
 
 AUTOTUNE = tf.data.AUTOTUNE
-BAD_IMAGE_MODES = ("skip", "stop")
 JPEG_MAGIC = next(magic for magic, name in IMAGE_SIGNATURES if name == "jpeg")
 
 
@@ -21,32 +21,46 @@ def _is_jpeg(data: tf.Tensor) -> tf.Tensor:
 
 
 def image_problem(data: tf.Tensor) -> tf.Tensor:
-    """Why encoded bytes cannot be a readable image (empty, not an image, truncated JPEG), or "" when they may be."""
+    """Why encoded bytes cannot be a readable image, or "" when they may be.
+
+    The reasons: empty, not an image, truncated JPEG.
+    """
     size = tf.strings.length(data)
-    known = tf.reduce_any([tf.strings.substr(data, 0, len(magic)) == magic for magic, _ in IMAGE_SIGNATURES])
+    known = tf.reduce_any(
+        [tf.strings.substr(data, 0, len(magic)) == magic for magic, _ in IMAGE_SIGNATURES]
+    )
     jpeg = _is_jpeg(data)
     # A whole JPEG ends with the end-of-image marker FF D9, perhaps followed by zero padding.
     # Two zero bytes in front keep the indices below valid for files shorter than that.
-    tail = tf.concat([tf.zeros([2], tf.uint8),
-                      tf.io.decode_raw(tf.strings.substr(data, tf.maximum(size - 32, 0), 32), tf.uint8)], 0)
+    tail = tf.concat(
+        [
+            tf.zeros([2], tf.uint8),
+            tf.io.decode_raw(tf.strings.substr(data, tf.maximum(size - 32, 0), 32), tf.uint8),
+        ],
+        0,
+    )
     last = tf.reduce_max(tf.concat([tf.where(tail != 0)[:, 0], [1]], 0))  # last non-zero byte
     ends_well = (tail[last - 1] == 0xFF) & (tail[last] == 0xD9)
     return tf.case(
-        [(size == 0, lambda: tf.constant("empty file (0 bytes)")),
-         (tf.logical_not(known), lambda: tf.constant("not an image")),
-         (jpeg & tf.logical_not(ends_well), lambda: tf.constant("truncated JPEG (no end-of-image marker)"))],
+        [
+            (size == 0, lambda: tf.constant(EMPTY_FILE)),
+            (tf.logical_not(known), lambda: tf.constant(NOT_AN_IMAGE)),
+            (jpeg & tf.logical_not(ends_well), lambda: tf.constant(TRUNCATED_JPEG)),
+        ],
         default=lambda: tf.constant(""),
     )
 
 
 def _read_checked(path: tf.Tensor, bad_images: str) -> tuple[tf.Tensor, tf.Tensor]:
-    """The file's bytes and a flag telling whether they look readable; a bad file is reported by name."""
+    """The file's bytes and whether they look readable; a bad file is reported by name."""
     data = tf.io.read_file(path)
     problem = image_problem(data)
     ok = tf.equal(problem, "")
     message = tf.strings.join(["bad image ", path, ": ", problem])
     if bad_images == "stop":
-        check = tf.debugging.Assert(ok, [message, "(set bad_images=skip to leave such files out)"], summarize=1)
+        check = tf.debugging.Assert(
+            ok, [message, "(set bad_images=skip to leave such files out)"], summarize=1
+        )
         with tf.control_dependencies([check]):
             return tf.identity(data), ok
     skipped = tf.strings.join([message, " (skipped)"])
@@ -59,13 +73,18 @@ DCT_RATIOS = (8, 4, 2, 1)  # the downscaling factors libjpeg can apply while dec
 
 
 def _decode_jpeg_scaled(data: tf.Tensor, image_size: int) -> tf.Tensor:
-    """Decode a JPEG at the smallest DCT scale (1/8, 1/4, 1/2 or 1) that keeps both sides at least image_size."""
+    """Decode a JPEG at the smallest DCT scale that keeps both sides at least image_size.
+
+    The scales are 1/8, 1/4, 1/2 and 1.
+    """
     shape = tf.image.extract_jpeg_shape(data)
     shortest = tf.minimum(shape[0], shape[1])
     # Index of the first (largest) ratio that still leaves the shortest side at least image_size.
     fits = tf.stack([shortest // ratio >= image_size for ratio in DCT_RATIOS])
     choice = tf.argmax(tf.concat([tf.cast(fits, tf.int32), [1]], 0), output_type=tf.int32)
-    branches = [lambda r=ratio: tf.io.decode_jpeg(data, channels=3, ratio=r) for ratio in DCT_RATIOS]
+    branches = [
+        lambda r=ratio: tf.io.decode_jpeg(data, channels=3, ratio=r) for ratio in DCT_RATIOS
+    ]
     return tf.switch_case(tf.minimum(choice, len(DCT_RATIOS) - 1), branches)
 
 
@@ -95,21 +114,25 @@ def make_dataset(
     seed: int = 0,
     bad_images: str = "stop",
 ) -> tf.data.Dataset:
-    """Batches of images (and one-hot labels when given) read from `paths` in order, shuffled if shuffle_buffer > 0.
+    """Batches of images (and one-hot labels when given) read from `paths`.
 
-    A file that cannot be an image is reported by name on stderr and left out (bad_images="skip"),
-    or stops the pipeline with an error naming it ("stop"; always so without labels, where leaving
-    an image out would misalign predictions and ids).
+    They come in order, or shuffled if shuffle_buffer > 0. A file that cannot be an image is
+    reported by name on stderr and left out (bad_images="skip"), or stops the pipeline with an
+    error naming it ("stop"; always so without labels, where leaving an image out would misalign
+    predictions and ids).
     """
     if bad_images not in BAD_IMAGE_MODES:
         raise ValueError(f"bad_images={bad_images!r}: choose one of {', '.join(BAD_IMAGE_MODES)}")
     mode = bad_images if labels is not None else "stop"
-    dataset = tf.data.Dataset.from_tensor_slices((list(paths), list(labels) if labels is not None else [0] * len(paths)))
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (list(paths), list(labels) if labels is not None else [0] * len(paths))
+    )
     dataset = dataset.map(lambda p, y: (*_read_checked(p, mode), y), num_parallel_calls=AUTOTUNE)
     if mode == "skip":
         dataset = dataset.filter(lambda data, ok, y: ok)
     dataset = dataset.map(
-        lambda data, ok, y: (_decode(data, image_size), tf.one_hot(y, len(CLASS_NAMES))), num_parallel_calls=AUTOTUNE
+        lambda data, ok, y: (_decode(data, image_size), tf.one_hot(y, len(CLASS_NAMES))),
+        num_parallel_calls=AUTOTUNE,
     )
     if mode == "skip":
         dataset = dataset.ignore_errors()  # a file that passed the checks but still fails to decode

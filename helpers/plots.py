@@ -15,7 +15,8 @@ from PIL import Image
 from sklearn.metrics import confusion_matrix
 
 from helpers.artifacts import atomic_write
-from helpers.dataset import CLASS_NAMES
+from helpers.layout import CLASS_NAMES
+from helpers.modeling.train import best_epoch
 
 
 def save_figure(fig: Figure, path: Path) -> None:
@@ -29,26 +30,60 @@ def read_rgb(path: str | Path) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-def plot_image_grid(images: Sequence[np.ndarray], titles: Sequence[str], columns: int = 4) -> Figure:
-    """Images in a grid, each with its title."""
+def plot_image_grid(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    columns: int = 4,
+    colors: Sequence[str] | None = None,
+) -> Figure:
+    """Images in a grid, each with its title (in its colour, when colours are given)."""
     if len(images) != len(titles):
         raise ValueError(f"{len(images)} images but {len(titles)} titles")
+    colors = colors or ["black"] * len(titles)
     rows = max(1, -(-len(images) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.4 * columns, 2.6 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, image, title in zip(axes.flat, images, titles):
+    for ax, image, title, color in zip(axes.flat, images, titles, colors, strict=False):
         ax.imshow(np.asarray(image).astype("uint8"))
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9, color=color)
     fig.tight_layout()
     return fig
+
+
+def plot_predictions(
+    paths: Sequence[str],
+    predicted: Sequence[int],
+    confidence: Sequence[float],
+    names: Sequence[object] | None = None,
+    true_labels: Sequence[int] | None = None,
+) -> Figure:
+    """Photos titled with the predicted class and the model's confidence in it.
+
+    With `names`, each title starts with the photo's name (its id); with `true_labels`, a wrong
+    answer says what the photo is, and titles are green when right and red when wrong.
+    """
+    titles = [f"{CLASS_NAMES[p]} ({c:.0%})" for p, c in zip(predicted, confidence, strict=True)]
+    if names is not None:
+        titles = [f"{name}: {title}" for name, title in zip(names, titles, strict=True)]
+    colors = None
+    if true_labels is not None:
+        right = [int(p) == int(t) for p, t in zip(predicted, true_labels, strict=True)]
+        titles = [
+            title if ok else f"{title}, is {CLASS_NAMES[t]}"
+            for title, ok, t in zip(titles, right, true_labels, strict=True)
+        ]
+        colors = ["tab:green" if ok else "tab:red" for ok in right]
+    return plot_image_grid([read_rgb(path) for path in paths], titles, colors=colors)
 
 
 def plot_class_counts(index: pd.DataFrame) -> Figure:
     """Bar chart of the number of images of each class."""
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     counts = index["category"].value_counts().reindex(list(CLASS_NAMES), fill_value=0)
-    sns.barplot(x=counts.index, y=counts.values, hue=counts.index, palette="deep", legend=False, ax=ax)
+    sns.barplot(
+        x=counts.index, y=counts.values, hue=counts.index, palette="deep", legend=False, ax=ax
+    )
     for bars in ax.containers:
         ax.bar_label(bars)
     ax.set(xlabel="class", ylabel="images", title="Images per class")
@@ -73,14 +108,21 @@ def _augment(augmentation: keras.Layer, images: np.ndarray) -> np.ndarray:
     return np.clip(keras.ops.convert_to_numpy(augmented), 0, 255)
 
 
-def plot_augmentations(augmentation: keras.Layer, image: np.ndarray, count: int = 12, columns: int = 4) -> Figure:
+def plot_augmentations(
+    augmentation: keras.Layer, image: np.ndarray, count: int = 12, columns: int = 4
+) -> Figure:
     """The same image passed through the random augmentation `count` times."""
     augmented = _augment(augmentation, np.repeat(np.asarray(image)[None], count, axis=0))
     return plot_image_grid(list(augmented), [f"draw {i + 1}" for i in range(count)], columns)
 
 
-def plot_augmented_batch(augmentation: keras.Layer, images: np.ndarray, names: Sequence[str], draws: int = 2) -> Figure:
-    """A batch as the pipeline delivers it (top row) and after `draws` independent augmentations (rows below)."""
+def plot_augmented_batch(
+    augmentation: keras.Layer, images: np.ndarray, names: Sequence[str], draws: int = 2
+) -> Figure:
+    """A batch as the pipeline delivers it, and after augmentation.
+
+    The top row is the batch as delivered; the rows below are `draws` independent augmentations.
+    """
     rows = [np.asarray(images)] + [_augment(augmentation, images) for _ in range(draws)]
     row_names = ["original"] + [f"draw {i + 1}" for i in range(draws)]
     titles = [f"{name} ({row})" for row in row_names for name in names]
@@ -88,14 +130,23 @@ def plot_augmented_batch(augmentation: keras.Layer, images: np.ndarray, names: S
 
 
 def plot_training_curves(history: pd.DataFrame, x: str = "epoch") -> Figure:
-    """Loss and accuracy for training and validation against `x` (epoch or elapsed_s), best epoch marked."""
+    """Loss and accuracy for training and validation against `x` (epoch or elapsed_s).
+
+    The best epoch is marked.
+    """
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    best = history.loc[history["val_loss"].idxmin()]
+    best = best_epoch(history)
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(history[x], history[metric], marker="o", label=f"training {metric}")
         ax.plot(history[x], history[f"val_{metric}"], marker="o", label=f"validation {metric}")
-        ax.axvline(best[x], color="grey", linestyle="--", label=f"best epoch ({int(best['epoch'])})")
-        ax.set(xlabel="epoch" if x == "epoch" else "wall time (s)", ylabel=metric, title=metric.capitalize())
+        ax.axvline(
+            best[x], color="grey", linestyle="--", label=f"best epoch ({int(best['epoch'])})"
+        )
+        ax.set(
+            xlabel="epoch" if x == "epoch" else "wall time (s)",
+            ylabel=metric,
+            title=metric.capitalize(),
+        )
         ax.legend()
     fig.tight_layout()
     return fig
@@ -105,8 +156,16 @@ def plot_confusion_matrix(true_labels: Sequence[int], predicted_labels: Sequence
     """Confusion matrix of true against predicted classes, as counts."""
     matrix = confusion_matrix(true_labels, predicted_labels, labels=list(range(len(CLASS_NAMES))))
     fig, ax = plt.subplots(figsize=(4, 3.4))
-    sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=False,
-                xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, ax=ax)
+    sns.heatmap(
+        matrix,
+        annot=True,
+        fmt="d",
+        cmap="Blues",
+        cbar=False,
+        xticklabels=CLASS_NAMES,
+        yticklabels=CLASS_NAMES,
+        ax=ax,
+    )
     ax.set(xlabel="predicted", ylabel="true", title="Validation confusion matrix")
     fig.tight_layout()
     return fig

@@ -15,12 +15,15 @@ from traitlets import default
 from helpers.artifacts import RunPaths, open_run
 from helpers.config import Config, ConfigError, load_config, project_root
 from helpers.dataset import DataNotFoundError, list_labelled_images, list_test_images
-from helpers.modeling.models import check_model_name
+from helpers.modeling.models import model_spec
 from helpers.synthetic import ensure_synthetic_dataset
 
 
 class LocalKernelManager(AsyncKernelManager):
-    """Starts kernels that talk over local IPC sockets, not TCP: private to this user, and ipykernel stays quiet."""
+    """Starts kernels that talk over local IPC sockets, not TCP.
+
+    The sockets are private to this user, and ipykernel stays quiet.
+    """
 
     @default("transport")
     def _default_transport(self) -> str:
@@ -31,13 +34,15 @@ def notebook_paths(root: Path | None = None) -> list[Path]:
     """The series' notebooks, in their numbered order."""
     notebooks = sorted((root or project_root()).joinpath("notebooks").glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
-        raise FileNotFoundError(f"no numbered notebooks in {(root or project_root()) / 'notebooks'}")
+        raise FileNotFoundError(
+            f"no numbered notebooks in {(root or project_root()) / 'notebooks'}"
+        )
     return notebooks
 
 
 def check_inputs(cfg: Config) -> None:
     """Fail fast, before any notebook runs, on missing data or an unknown model."""
-    check_model_name(cfg.model)
+    model_spec(cfg.model)
     if cfg.synthetic:
         ensure_synthetic_dataset(cfg)
     list_labelled_images(cfg.data_dir)
@@ -75,7 +80,8 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
         papermill.execute_notebook(
             str(notebook),
             str(run.root / notebook.name),
-            # The whole resolved config as overrides: the kernel's own CATSDOGS_* environment cannot change it.
+            # The whole resolved config as overrides: the kernel's own CATSDOGS_* environment
+            # cannot change it.
             parameters={"config_file": str(run.config), "overrides": settings},
             cwd=str(notebook.parent),
             progress_bar=False,
@@ -103,11 +109,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", help="named profile (default, smoke)")
     parser.add_argument("--config", help="YAML file of settings")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting"
+    )
     args = parser.parse_args(argv)
     try:
         cfg = load_config(
-            profile=args.profile or None, config_file=args.config or None, overrides=parse_settings(args.set)
+            profile=args.profile or None,
+            config_file=args.config or None,
+            overrides=parse_settings(args.set),
         )
         cfg = with_timestamped_run_dir(cfg)
         run = run_series(cfg)

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 
 # absl/TF C++ log records look like "I0000 00:00:1795504259.693921    2640 file.cc:227] text".
 _LOG_RECORD = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ [^\]]+\] ")
-_ABSL_PREINIT = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+_ABSL_PREINIT = (
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+)
 _LEVELS = "IWEF"
 
 
@@ -34,7 +36,10 @@ def filter_tensorflow_log(text: str, min_level: int) -> str:
 
 @contextlib.contextmanager
 def captured_stderr() -> Iterator[io.StringIO]:
-    """Capture what C/C++ code and Python write to file descriptor 2 inside the block; yields the text after it."""
+    """Capture what C/C++ code and Python write to file descriptor 2 inside the block.
+
+    Yields a StringIO that holds the captured text once the block ends.
+    """
     text = io.StringIO()
     sys.stderr.flush()
     saved_fd = os.dup(2)

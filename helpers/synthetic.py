@@ -1,8 +1,9 @@
-"""A small, deterministic, learnable two-class image set in the Kaggle layout (synthetic stripes, not real cats and dogs).
+"""A small, deterministic, learnable two-class image set in the Kaggle layout.
 
-"cat" images carry horizontal stripes and "dog" images vertical ones, in random colours,
-frequencies and phases over noise, at random sizes: enough to exercise every step of the
-series and to check the label mapping end to end, in seconds.
+Synthetic stripes, not real cats and dogs: "cat" images carry horizontal stripes and "dog"
+images vertical ones, in random colours, frequencies and phases over noise, at random sizes:
+enough to exercise every step of the series and to check the label mapping end to end, in
+seconds.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import pandas as pd
 from PIL import Image
 
 from helpers.config import Config
-from helpers.dataset import CLASS_NAMES
+from helpers.layout import (
+    CLASS_NAMES,
+    TEST_DIR,
+    TEST_LABELS,
+    TRAIN_DIR,
+    kaggle_name,
+    kaggle_test_name,
+)
 
 GENERATOR_VERSION = 1
 MARKER = "SYNTHETIC.json"
@@ -40,16 +48,20 @@ def make_stripes_image(label: int, rng: np.random.Generator) -> Image.Image:
 
 def _write_set(folder: Path, train_per_class: int, test_count: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
-    (folder / "train").mkdir(parents=True)
-    (folder / "test1").mkdir()
+    (folder / TRAIN_DIR).mkdir(parents=True)
+    (folder / TEST_DIR).mkdir()
     for index in range(1, train_per_class + 1):
         for label, name in enumerate(CLASS_NAMES):
-            make_stripes_image(label, rng).save(folder / "train" / f"{name}.{index}.jpg", quality=92)
+            make_stripes_image(label, rng).save(
+                folder / TRAIN_DIR / kaggle_name(name, index), quality=92
+            )
     test_labels = rng.permutation(np.arange(test_count) % 2)
     for image_id, label in enumerate(test_labels, start=1):
-        make_stripes_image(int(label), rng).save(folder / "test1" / f"{image_id}.jpg", quality=92)
+        make_stripes_image(int(label), rng).save(
+            folder / TEST_DIR / kaggle_test_name(image_id), quality=92
+        )
     pd.DataFrame({"id": np.arange(1, test_count + 1), "label": test_labels}).to_csv(
-        folder / "test1_labels.csv", index=False
+        folder / TEST_LABELS, index=False
     )
 
 
@@ -68,7 +80,8 @@ def ensure_synthetic_dataset(cfg: Config) -> Path:
         return target
     if target.exists() and any(target.iterdir()) and not marker.is_file():
         raise FileExistsError(
-            f"{target} already holds files that are not a synthetic set; refusing to write into it. "
+            f"{target} already holds files that are not a synthetic set; "
+            "refusing to write into it. "
             "Point DATA_DIR at an empty or new folder for the synthetic set."
         )
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from image_files import write_image
 
 REAL_DATA_ENV = "REAL_DATA_DIR"
@@ -25,10 +24,13 @@ def kaggle_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def real_data_dir() -> Path:
-    """The real Kaggle-layout photos named by $CATSDOGS_REAL_DATA_DIR; the test is skipped without them."""
+    """The real Kaggle-layout photos named by $REAL_DATA_DIR; the test is skipped without them."""
     value = os.environ.get(REAL_DATA_ENV)
     if not value:
-        pytest.skip(f"set {REAL_DATA_ENV} to a Kaggle-layout folder (e.g. ../shared/datasets/kaggle-cats-dogs-128) to run")
+        pytest.skip(
+            f"set {REAL_DATA_ENV} to a Kaggle-layout folder "
+            "(e.g. ../shared/datasets/kaggle-cats-dogs-128) to run"
+        )
     path = Path(value).resolve()
     if not (path / "train").is_dir() or not (path / "test1").is_dir():
         pytest.skip(f"{REAL_DATA_ENV}={value} has no train/ and test1/ folders")

@@ -17,9 +17,11 @@ def test_zero_strengths_leave_images_as_they_are(images):
 
 def test_flip_alone_mirrors_some_images_and_leaves_the_others(images):
     augmented = np.asarray(RandomAffine(horizontal_flip=True, seed=3)(images, training=True))
-    mirrored = [np.allclose(a, i[:, ::-1], atol=1e-3) for a, i in zip(augmented, images)]
-    unchanged = [np.allclose(a, i, atol=1e-3) for a, i in zip(augmented, images)]
-    assert all(m or u for m, u in zip(mirrored, unchanged))
+    mirrored = [
+        np.allclose(a, i[:, ::-1], atol=1e-3) for a, i in zip(augmented, images, strict=True)
+    ]
+    unchanged = [np.allclose(a, i, atol=1e-3) for a, i in zip(augmented, images, strict=True)]
+    assert all(m or u for m, u in zip(mirrored, unchanged, strict=True))
     assert any(mirrored) and any(unchanged)
 
 
@@ -43,7 +45,10 @@ def test_rotation_keeps_the_centre_and_turns_the_rest(images):
 def test_inactive_outside_training_and_draws_differ_between_calls(images):
     layer = build_augmentation(load_config(environ={}))
     np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
-    first, second = np.asarray(layer(images, training=True)), np.asarray(layer(images, training=True))
+    first, second = (
+        np.asarray(layer(images, training=True)),
+        np.asarray(layer(images, training=True)),
+    )
     assert not np.allclose(first, second)
 
 

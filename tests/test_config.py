@@ -33,10 +33,20 @@ def test_profile_can_come_from_environment():
 
 def test_string_values_are_coerced_to_setting_types():
     cfg = load_config(
-        overrides={"EPOCHS": "5", "learning-rate": "0.01", "augment": "no", "max_train_images": "none"},
+        overrides={
+            "EPOCHS": "5",
+            "learning-rate": "0.01",
+            "augment": "no",
+            "max_train_images": "none",
+        },
         environ={},
     )
-    assert (cfg.epochs, cfg.learning_rate, cfg.augment, cfg.max_train_images) == (5, 0.01, False, None)
+    assert (cfg.epochs, cfg.learning_rate, cfg.augment, cfg.max_train_images) == (
+        5,
+        0.01,
+        False,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,7 +65,9 @@ def test_bad_values_are_refused_with_the_setting_named(overrides, message):
 
 
 def test_unknown_profile_lists_choices():
-    with pytest.raises(ConfigError, match="unknown profile .fast.; choose one of: default, cpu, long, smoke"):
+    with pytest.raises(
+        ConfigError, match="unknown profile .fast.; choose one of: default, cpu, long, smoke"
+    ):
         load_config("fast", environ={})
 
 
@@ -69,7 +81,9 @@ def test_config_file_errors_are_specific(tmp_path):
 
 
 def test_yaml_round_trip(tmp_path):
-    cfg = load_config("smoke", overrides={"epochs": 2, "run_dir": str(tmp_path / "run")}, environ={})
+    cfg = load_config(
+        "smoke", overrides={"epochs": 2, "run_dir": str(tmp_path / "run")}, environ={}
+    )
     saved = tmp_path / "config.yaml"
     saved.write_text(config_to_yaml(cfg))
     assert load_config(config_file=saved, environ={}) == cfg
@@ -82,6 +96,13 @@ def test_config_is_immutable():
 
 
 def test_named_recipes_load_and_differ_where_they_should():
+    # The dataclass defaults are the default recipe; the default and cpu profiles add nothing.
+    paths = {"data_dir", "test_dir", "test_labels", "run_dir"}
+    for name in ("default", "cpu"):
+        loaded = load_config(name, environ={}).to_dict()
+        assert {k: v for k, v in loaded.items() if k not in paths | {"profile"}} == {
+            k: v for k, v in Config().to_dict().items() if k not in paths | {"profile"}
+        }
     cpu = load_config("cpu", environ={})
     assert (cpu.lr_schedule, cpu.precision, cpu.train_minutes) == ("cosine", "mixed_bfloat16", 26)
     long = load_config("long", environ={})
@@ -94,9 +115,12 @@ def test_named_recipes_load_and_differ_where_they_should():
     [
         ({"lr_schedule": "step"}, "lr_schedule='step' must be plateau or cosine"),
         ({"precision": "float16"}, "precision='float16' must be float32 or mixed_bfloat16"),
-        ({"lr_schedule": "cosine", "epochs": 2, "warmup_epochs": 2}, "warmup_epochs=2 must be at least 0, and fewer"),
+        (
+            {"lr_schedule": "cosine", "epochs": 2, "warmup_epochs": 2},
+            "warmup_epochs=2 must be at least 0, and fewer",
+        ),
         ({"train_minutes": 0}, "train_minutes=0.0 must be empty or positive"),
-        ({"weight_decay": -1}, "weight_decay=-1.0 must be empty or at least 0"),
+        ({"weight_decay": -1}, "weight_decay=-1.0 must be at least 0"),
     ],
 )
 def test_recipe_settings_are_checked(overrides, message):

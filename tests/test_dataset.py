@@ -2,8 +2,8 @@ import shutil
 
 import pandas as pd
 import pytest
-
 from image_files import write_image
+
 from helpers.artifacts import RunPaths
 from helpers.config import load_config
 from helpers.dataset import (
@@ -35,7 +35,9 @@ def test_class_folder_layout_any_case(tmp_path):
         write_image(tmp_path / "DOGS" / "nested" / f"{i}.png", fmt="PNG", seed=10 + i)
     (tmp_path / "Cat" / "notes.txt").write_text("not an image")
     frame = list_labelled_images(tmp_path)
-    assert sorted(frame["filename"]) == sorted([f"Cat/{i}.jpg" for i in range(3)] + [f"DOGS/nested/{i}.png" for i in range(3)])
+    assert sorted(frame["filename"]) == sorted(
+        [f"Cat/{i}.jpg" for i in range(3)] + [f"DOGS/nested/{i}.png" for i in range(3)]
+    )
     assert frame.set_index("filename").loc["Cat/0.jpg", "label"] == 0
     assert frame.set_index("filename").loc["DOGS/nested/0.png", "label"] == 1
 
@@ -47,7 +49,9 @@ def test_missing_data_folder_says_what_to_put_where(tmp_path):
 
 def test_empty_data_folder_says_what_to_put_where(tmp_path):
     (tmp_path / "train").mkdir()
-    with pytest.raises(DataNotFoundError, match=r"No labelled images found in .*train.*PROFILE=smoke"):
+    with pytest.raises(
+        DataNotFoundError, match=r"No labelled images found in .*train.*PROFILE=smoke"
+    ):
         list_labelled_images(tmp_path)
 
 
@@ -72,7 +76,11 @@ def test_unreadable_files_are_reported_not_raised(kaggle_dir):
 
 
 def _pool(n_per_class: int) -> pd.DataFrame:
-    rows = [(f"{c}.{i}.jpg", c, label, f"{c}{i}", "") for label, c in enumerate(("cat", "dog")) for i in range(n_per_class)]
+    rows = [
+        (f"{c}.{i}.jpg", c, label, f"{c}{i}", "")
+        for label, c in enumerate(("cat", "dog"))
+        for i in range(n_per_class)
+    ]
     return pd.DataFrame(rows, columns=["filename", "category", "label", "sha256", "error"])
 
 
@@ -90,7 +98,9 @@ def test_split_is_stratified_leak_free_and_seeded():
 
 def test_split_keeps_identical_copies_together_and_skips_unreadable():
     pool = _pool(50)
-    pool.loc[pool["filename"].isin(["cat.1.jpg", "cat.2.jpg", "cat.3.jpg"]), "sha256"] = "same-bytes"
+    pool.loc[pool["filename"].isin(["cat.1.jpg", "cat.2.jpg", "cat.3.jpg"]), "sha256"] = (
+        "same-bytes"
+    )
     pool.loc[pool["filename"] == "dog.4.jpg", "error"] = "OSError: broken"
     split = split_train_val(pool, load_config(environ={}))
     assert "dog.4.jpg" not in set(split["filename"])

@@ -1,4 +1,4 @@
-"""Train for real: the whole notebook series on the synthetic set, and the default recipe on real photos."""
+"""Train for real: the notebook series on the synthetic set, the default recipe on real photos."""
 
 import json
 
@@ -9,7 +9,7 @@ from helpers.artifacts import open_run
 from helpers.config import load_config
 from helpers.dataset import list_test_images, load_dataset_index, load_split, read_test_labels
 from helpers.modeling.models import build_model
-from helpers.modeling.predict import load_model, predict_dog_probability, predictions_frame, score_predictions
+from helpers.modeling.predict import load_model, predict_images, score_predictions
 from helpers.modeling.train import best_epoch, make_split_datasets, steps_per_epoch, train_model
 from helpers.run_series import run_series
 from helpers.runtime import seed_everything
@@ -19,34 +19,55 @@ pytestmark = pytest.mark.slow
 
 def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
     cfg = load_config(
-        "smoke", overrides={"data_dir": str(tmp_path / "synthetic"), "run_dir": str(tmp_path / "run")}, environ={}
+        "smoke",
+        overrides={"data_dir": str(tmp_path / "synthetic"), "run_dir": str(tmp_path / "run")},
+        environ={},
     )
     run = run_series(cfg)
 
     names = {path.name for path in run.root.iterdir()}
-    assert {f"0{i}_" for i in range(1, 6)} <= {name[:3] for name in names if name.endswith(".ipynb")}
-    assert {"config.yaml", "model.keras", "history.csv", "split.csv", "submission.csv", "test_metrics.json"} <= names
+    assert {f"0{i}_" for i in range(1, 6)} <= {
+        name[:3] for name in names if name.endswith(".ipynb")
+    }
+    assert {
+        "config.yaml",
+        "model.keras",
+        "history.csv",
+        "split.csv",
+        "submission.csv",
+        "test_metrics.json",
+    } <= names
     figures = {path.name for path in run.figures.iterdir()}
-    assert {"class_counts.png", "samples.png", "augmentation_one_image.png", "training_curves.png",
-            "confusion_matrix.png", "test_predictions.png"} <= figures
+    assert {
+        "class_counts.png",
+        "samples.png",
+        "augmentation_one_image.png",
+        "training_curves.png",
+        "confusion_matrix.png",
+        "test_predictions.png",
+    } <= figures
 
-    # A label mapped the wrong way anywhere (files, one-hot order, output index, submission) fails these.
+    # A label mapped the wrong way anywhere (files, one-hot order, output index, submission)
+    # fails these.
     history = pd.read_csv(run.history)
     assert history["val_accuracy"].max() >= 0.95
     assert json.loads(run.test_metrics.read_text())["accuracy"] >= 0.95
     submission = pd.read_csv(run.submission)
     truth = read_test_labels(cfg.test_labels)
     assert list(submission.columns) == ["id", "label"] and submission["id"].is_monotonic_increasing
-    assert (submission.merge(truth, on="id", suffixes=("", "_true")).eval("label == label_true")).mean() >= 0.95
+    assert (
+        submission.merge(truth, on="id", suffixes=("", "_true")).eval("label == label_true")
+    ).mean() >= 0.95
 
 
-# Measured: 0.850 test accuracy (log loss 0.335) on the reference machine; the floor leaves room for numeric drift
-# between machines, not for a recipe that got worse.
+# Measured: 0.850 test accuracy (log loss 0.335) on the reference machine; the floor leaves room
+# for numeric drift between machines, not for a recipe that got worse.
 RECIPE_FLOOR = 0.80
 
 
 def test_default_recipe_on_a_real_subset_stays_above_its_floor(real_data_dir, tmp_path):
-    # The default (cpu) recipe shortened to 8,000 photos and 6 epochs: about 3.5 minutes on 2 CPU cores.
+    # The default (cpu) recipe shortened to 8,000 photos and 6 epochs: about 3.5 minutes on
+    # 2 CPU cores.
     cfg = load_config(
         overrides={
             "data_dir": str(real_data_dir),
@@ -63,7 +84,7 @@ def test_default_recipe_on_a_real_subset_stays_above_its_floor(real_data_dir, tm
     model = build_model(cfg, steps_per_epoch(cfg, split))
     history = train_model(cfg, run, model, *make_split_datasets(cfg, split))
     test = list_test_images(cfg.test_dir)
-    predictions = predictions_frame(test["id"], predict_dog_probability(load_model(run.model), test["path"].tolist()))
+    predictions = predict_images(load_model(run.model), test["id"], test["path"])
     scores = score_predictions(predictions, read_test_labels(cfg.test_labels))
     print(f"best epoch {best_epoch(history).to_dict()}; test {scores}")
     assert scores["n_images"] == 1000

@@ -41,6 +41,8 @@ def test_environment_yml_matches_pyproject():
 
 def test_environment_yml_installs_the_package_and_asks_for_python_311():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    pip_section = next(entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict))
+    pip_section = next(
+        entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict)
+    )
     assert "-e ." in pip_section
     assert "python>=3.11" in environment["dependencies"]

@@ -2,15 +2,15 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.config import load_config
+from helpers.config import Config, ConfigError, load_config
 from helpers.modeling.models import (
     MODELS,
     build_model,
     build_seed_cnn,
-    check_model_name,
     inference_network,
     learning_rate_schedule,
     make_optimizer,
+    model_spec,
 )
 
 # A constant learning rate and float32: models built without a training set to size a schedule.
@@ -20,8 +20,20 @@ PLAIN = {"lr_schedule": "plateau", "precision": "float32"}
 def test_seed_cnn_is_the_article_network_with_a_softmax_output():
     model = build_seed_cnn(64)
     kinds = [type(layer).__name__ for layer in model.layers]
-    assert kinds == ["InputLayer", "Rescaling", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dense"]
-    conv, dense, head = model.get_layer("conv"), model.get_layer("dense"), model.get_layer("probabilities")
+    assert kinds == [
+        "InputLayer",
+        "Rescaling",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dense",
+    ]
+    conv, dense, head = (
+        model.get_layer("conv"),
+        model.get_layer("dense"),
+        model.get_layer("probabilities"),
+    )
     assert (conv.filters, conv.kernel_size, dense.units, head.units) == (64, (3, 3), 512, 2)
     assert head.activation.__name__ == "softmax"
 
@@ -30,7 +42,9 @@ def test_seed_cnn_is_the_article_network_with_a_softmax_output():
 def test_every_model_outputs_class_probabilities(name):
     cfg = load_config(overrides={"model": name, "image_size": 32, **PLAIN}, environ={})
     model = build_model(cfg)
-    probabilities = model.predict(np.random.default_rng(0).integers(0, 255, (3, 32, 32, 3)), verbose=0)
+    probabilities = model.predict(
+        np.random.default_rng(0).integers(0, 255, (3, 32, 32, 3)), verbose=0
+    )
     assert probabilities.shape == (3, 2)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
@@ -42,35 +56,56 @@ def test_augmentation_wraps_the_network_only_for_training():
     network = inference_network(model)
     assert network.name == "compact_cnn"
     assert "augmentation" not in [layer.name for layer in network.layers]
-    plain = build_model(load_config(overrides={"image_size": 32, "augment": False, **PLAIN}, environ={}))
+    plain = build_model(
+        load_config(overrides={"image_size": 32, "augment": False, **PLAIN}, environ={})
+    )
     assert inference_network(plain) is plain
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(ValueError, match="unknown model .resnet.; choose one of: seed_cnn, compact_cnn, large_cnn"):
-        check_model_name("resnet")
+    with pytest.raises(
+        ValueError, match="unknown model .resnet.; choose one of: seed_cnn, compact_cnn, large_cnn"
+    ):
+        model_spec("resnet")
 
 
 def test_cosine_schedule_warms_up_then_decays_to_zero():
-    cfg = load_config(overrides={"lr_schedule": "cosine", "epochs": 5, "warmup_epochs": 1, "learning_rate": 2e-3}, environ={})
+    cfg = load_config(
+        overrides={"lr_schedule": "cosine", "epochs": 5, "warmup_epochs": 1, "learning_rate": 2e-3},
+        environ={},
+    )
     schedule = learning_rate_schedule(cfg, steps_per_epoch=10)
     rates = [float(schedule(step)) for step in (0, 5, 10, 30, 50)]
-    assert rates[0] == pytest.approx(0.0) and rates[1] == pytest.approx(1e-3) and rates[2] == pytest.approx(2e-3)
+    assert (
+        rates[0] == pytest.approx(0.0)
+        and rates[1] == pytest.approx(1e-3)
+        and rates[2] == pytest.approx(2e-3)
+    )
     assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(ValueError, match="needs steps_per_epoch"):
         build_model(cfg)
 
 
-def test_plateau_schedule_is_the_models_constant_rate_and_weight_decay_is_a_setting():
+def test_plateau_schedule_is_the_configured_constant_rate_and_weight_decay_is_a_setting():
     cfg = load_config(overrides={"weight_decay": 0.02, **PLAIN}, environ={})
     assert learning_rate_schedule(cfg, None) == cfg.learning_rate
-    unset = load_config(overrides={**PLAIN, "learning_rate": None}, environ={})
-    assert learning_rate_schedule(unset, None) == MODELS["compact_cnn"].learning_rate
     assert make_optimizer(cfg).weight_decay == pytest.approx(0.02)
 
 
+@pytest.mark.parametrize("name", ["seed_cnn", "compact_cnn", "large_cnn"])
+def test_every_model_trains_at_the_recipe_rate_whatever_its_optimizer(name):
+    # One source of defaults: no model brings a learning rate or weight decay of its own.
+    cfg = load_config(overrides={"model": name, **PLAIN}, environ={})
+    optimizer = make_optimizer(cfg)
+    assert float(optimizer.learning_rate) == pytest.approx(Config.learning_rate)
+    with pytest.raises(ConfigError, match="learning_rate cannot be empty"):
+        load_config(overrides={"learning_rate": None}, environ={})
+
+
 def test_mixed_bfloat16_computes_in_bfloat16_but_outputs_float32_probabilities():
-    cfg = load_config(overrides={"image_size": 32, **PLAIN, "precision": "mixed_bfloat16"}, environ={})
+    cfg = load_config(
+        overrides={"image_size": 32, **PLAIN, "precision": "mixed_bfloat16"}, environ={}
+    )
     try:
         model = build_model(cfg)
         network = inference_network(model)

@@ -1,11 +1,14 @@
 import numpy as np
 import pytest
-
 from image_files import write_image
+
 from helpers.pipeline import make_dataset
 
 
-@pytest.mark.parametrize("mode, fmt, suffix", [("RGB", "JPEG", "jpg"), ("L", "JPEG", "jpg"), ("RGBA", "PNG", "png"), ("RGB", "PNG", "jpg")])
+@pytest.mark.parametrize(
+    "mode, fmt, suffix",
+    [("RGB", "JPEG", "jpg"), ("L", "JPEG", "jpg"), ("RGBA", "PNG", "png"), ("RGB", "PNG", "jpg")],
+)
 def test_every_kind_of_image_becomes_rgb_uint8_at_the_asked_size(tmp_path, mode, fmt, suffix):
     path = write_image(tmp_path / f"image.{suffix}", size=(50, 31), mode=mode, fmt=fmt)
     batch = next(iter(make_dataset([str(path)], image_size=24, batch_size=1)))
@@ -27,7 +30,10 @@ def test_order_is_kept_without_shuffle_and_seeded_with_it(tmp_path):
     def order(**kwargs):
         dataset = make_dataset(paths, [i % 2 for i in labels], image_size=8, batch_size=8, **kwargs)
         images, _ = next(iter(dataset))
-        return [int(np.argmax([np.array_equal(img, ref) for ref in first_images])) for img in images.numpy()]
+        return [
+            int(np.argmax([np.array_equal(img, ref) for ref in first_images]))
+            for img in images.numpy()
+        ]
 
     first_images = next(iter(make_dataset(paths, image_size=8, batch_size=8))).numpy()
     assert order() == labels
@@ -43,7 +49,9 @@ def mixed_files(tmp_path):
     (tmp_path / "text.jpg").write_text("<html>")
     whole = (tmp_path / "good0.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) - 40])
-    (tmp_path / "padded.jpg").write_bytes(whole + b"\x00" * 10)  # zero padding after the end marker is fine
+    (tmp_path / "padded.jpg").write_bytes(
+        whole + b"\x00" * 10
+    )  # zero padding after the end marker is fine
     bad = [str(tmp_path / name) for name in ("empty.jpg", "text.jpg", "cut.jpg")]
     return good + [str(tmp_path / "padded.jpg")], bad
 
@@ -51,7 +59,9 @@ def mixed_files(tmp_path):
 def test_skip_leaves_bad_files_out_and_names_them(mixed_files, capfd):
     good, bad = mixed_files
     paths = [good[0], bad[0], good[1], bad[1], good[2], bad[2], good[3]]
-    images, labels = next(iter(make_dataset(paths, [0] * 7, image_size=8, batch_size=16, bad_images="skip")))
+    images, labels = next(
+        iter(make_dataset(paths, [0] * 7, image_size=8, batch_size=16, bad_images="skip"))
+    )
     assert images.shape[0] == 4
     err = capfd.readouterr().err
     assert f"bad image {bad[0]}: empty file (0 bytes) (skipped)" in err
@@ -90,7 +100,10 @@ def _jpeg_bytes(tmp_path):
     ids=["empty", "text", "truncated", "whole", "zero-padded"],
 )
 def test_pipeline_check_agrees_with_the_cleaning_check(tmp_path, make):
-    """The in-graph check (pipeline) and the file check (make data, dataset index) are two codings of one rule."""
+    """The in-graph check (pipeline) and the file check (make data, dataset index) agree.
+
+    They are two codings of one rule.
+    """
     import tensorflow as tf
 
     from helpers.image_check import inspect_file
@@ -106,10 +119,14 @@ def test_large_jpegs_are_decoded_at_a_reduced_scale_close_to_a_full_decode(tmp_p
     from PIL import Image
 
     gradient = np.linspace(0, 255, 512, dtype=np.float32)
-    pixels = np.stack([np.add.outer(gradient[:384] * 0.5, gradient * 0.5)] * 3, axis=-1).astype(np.uint8)
+    pixels = np.stack([np.add.outer(gradient[:384] * 0.5, gradient * 0.5)] * 3, axis=-1).astype(
+        np.uint8
+    )
     path = tmp_path / "large.jpg"
     Image.fromarray(pixels).save(path, quality=95)
-    expected = np.asarray(Image.fromarray(pixels).resize((48, 48), Image.Resampling.BOX), dtype=np.float32)
+    expected = np.asarray(
+        Image.fromarray(pixels).resize((48, 48), Image.Resampling.BOX), dtype=np.float32
+    )
     batch = next(iter(make_dataset([str(path)], image_size=48, batch_size=1))).numpy()[0]
     assert batch.shape == (48, 48, 3)
     assert np.abs(batch.astype(np.float32) - expected).mean() < 4.0

@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from helpers.artifacts import atomic_write, write_json
-from helpers.modeling.predict import make_submission, predictions_frame, score_predictions, write_submission
+from helpers.modeling.predict import (
+    make_submission,
+    predictions_frame,
+    score_predictions,
+    write_submission,
+)
 
 
 def test_submission_is_id_label_sorted_numerically_with_dog_as_1(tmp_path):
@@ -14,7 +19,9 @@ def test_submission_is_id_label_sorted_numerically_with_dog_as_1(tmp_path):
     path = write_submission(predictions, tmp_path / "submission.csv")
     assert path.read_text() == "id,label\n1,1\n2,0\n10,1\n"
     assert list(make_submission(predictions).columns) == ["id", "label"]
-    assert [p.name for p in tmp_path.iterdir()] == ["submission.csv"]  # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "submission.csv"
+    ]  # no temporary file left behind
 
 
 def test_confidence_is_the_probability_of_the_predicted_class():

@@ -16,7 +16,10 @@ def test_notebooks_are_found_in_numbered_order():
 
 
 def test_settings_from_make_variables():
-    assert parse_settings(["EPOCHS=5", "MODEL=seed_cnn", "DATA_DIR="]) == {"EPOCHS": "5", "MODEL": "seed_cnn"}
+    assert parse_settings(["EPOCHS=5", "MODEL=seed_cnn", "DATA_DIR="]) == {
+        "EPOCHS": "5",
+        "MODEL": "seed_cnn",
+    }
     with pytest.raises(ConfigError, match="name=value"):
         parse_settings(["EPOCHS"])
 
@@ -41,5 +44,8 @@ def test_empty_data_folder_stops_at_once(tmp_path, capsys):
 def test_bad_settings_stop_at_once(tmp_path, capsys):
     assert main(["--set", "EPOCHS=many", "--set", f"RUN_DIR={tmp_path / 'run'}"]) == 2
     assert "epochs='many' is not a whole number" in capsys.readouterr().err
-    assert main(["--profile", "smoke", "--set", "MODEL=vgg", "--set", f"RUN_DIR={tmp_path / 'run'}"]) == 2
+    assert (
+        main(["--profile", "smoke", "--set", "MODEL=vgg", "--set", f"RUN_DIR={tmp_path / 'run'}"])
+        == 2
+    )
     assert "unknown model 'vgg'" in capsys.readouterr().err

@@ -8,12 +8,19 @@ from helpers.synthetic import ensure_synthetic_dataset
 
 
 def small_config(data_dir, **extra):
-    settings = {"data_dir": str(data_dir), "synthetic_train_per_class": 10, "synthetic_test_count": 6, **extra}
+    settings = {
+        "data_dir": str(data_dir),
+        "synthetic_train_per_class": 10,
+        "synthetic_test_count": 6,
+        **extra,
+    }
     return load_config("smoke", overrides=settings, environ={})
 
 
 def digest(folder):
-    return hashlib.sha1(b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())).hexdigest()
+    return hashlib.sha1(
+        b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+    ).hexdigest()
 
 
 def test_generates_a_kaggle_layout_set_with_test_labels(tmp_path):

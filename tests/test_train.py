@@ -7,7 +7,10 @@ from helpers.modeling.train import TimeBudget, make_callbacks, steps_per_epoch
 
 
 def test_time_budget_stops_after_the_epoch_that_leaves_too_little_time():
-    cfg = load_config(overrides={"image_size": 16, "epochs": 5, "augment": False, "lr_schedule": "plateau"}, environ={})
+    cfg = load_config(
+        overrides={"image_size": 16, "epochs": 5, "augment": False, "lr_schedule": "plateau"},
+        environ={},
+    )
     model = build_model(cfg)
     budget = TimeBudget(minutes=1e-9)
     x, y = np.zeros((8, 16, 16, 3), "uint8"), np.eye(2)[[0, 1] * 4]

@@ -10,7 +10,7 @@ from keras import layers
 
 from helpers.augmentation import build_augmentation
 from helpers.config import Config
-from helpers.dataset import CLASS_NAMES
+from helpers.layout import CLASS_NAMES
 
 
 def _image_input(image_size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -21,11 +21,13 @@ def _image_input(image_size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]
 
 def _probabilities(x: keras.KerasTensor) -> keras.KerasTensor:
     """The softmax head over the classes, computed in float32 whatever the precision policy."""
-    return layers.Dense(len(CLASS_NAMES), activation="softmax", dtype="float32", name="probabilities")(x)
+    return layers.Dense(
+        len(CLASS_NAMES), activation="softmax", dtype="float32", name="probabilities"
+    )(x)
 
 
 def build_seed_cnn(image_size: int) -> keras.Model:
-    """The seed article's network: one 64-filter conv, max-pool, dense 512, softmax over the two classes."""
+    """The seed article's network: one 64-filter conv, max-pool, dense 512, two-class softmax."""
     inputs, x = _image_input(image_size)
     x = layers.Conv2D(64, 3, activation="relu", name="conv")(x)
     x = layers.MaxPooling2D(2, name="pool")(x)
@@ -37,7 +39,7 @@ def build_seed_cnn(image_size: int) -> keras.Model:
 
 
 def _conv_stage(x: keras.KerasTensor, widths: tuple[int, ...], stage: int) -> keras.KerasTensor:
-    """3x3 convolutions with batch normalization and ReLU, halved in size by max-pooling after the last one.
+    """3x3 convolutions with batch norm and ReLU; max-pooling after the last halves the size.
 
     The last convolution is pooled before it is normalized: the same network up to the order of two
     per-channel operations, with a quarter of the batch-normalization work, which dominated a
@@ -59,7 +61,10 @@ def build_compact_cnn(
     dropout: float = 0.3,
     name: str = "compact_cnn",
 ) -> keras.Model:
-    """Stages of Conv-BatchNorm-ReLU with max-pooling, global average pooling, dropout and a softmax head."""
+    """Conv-BatchNorm-ReLU stages with max-pooling, then global average pooling and a head.
+
+    The head is dropout and a softmax layer.
+    """
     inputs, x = _image_input(image_size)
     for stage, widths in enumerate(stages, start=1):
         x = _conv_stage(x, widths, stage)
@@ -70,74 +75,76 @@ def build_compact_cnn(
 
 
 def build_large_cnn(image_size: int) -> keras.Model:
-    """A deeper, wider `compact_cnn` for larger images and budgets: five stages up to 512 filters."""
+    """A deeper, wider `compact_cnn` for larger images and budgets: 5 stages up to 512 filters."""
     stages = ((32,), (64, 64), (128, 128), (256, 256), (512, 512))
     return build_compact_cnn(image_size, stages=stages, dropout=0.4, name="large_cnn")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """How to build a named model, and the optimizer and defaults it trains with."""
+    """How to build a named model, and which optimizer trains it (its rates are settings)."""
 
     build: Callable[[int], keras.Model]
-    optimizer: str  # "rmsprop" or "adamw"
-    learning_rate: float
-    weight_decay: float = 0.0  # AdamW only
+    optimizer: str  # "rmsprop" (the seed article's) or "adamw"
 
 
 MODELS: dict[str, ModelSpec] = {
-    "seed_cnn": ModelSpec(build_seed_cnn, "rmsprop", 1e-3),
-    "compact_cnn": ModelSpec(build_compact_cnn, "adamw", 3e-4, weight_decay=1e-4),
-    "large_cnn": ModelSpec(build_large_cnn, "adamw", 1e-3, weight_decay=0.05),
+    "seed_cnn": ModelSpec(build_seed_cnn, "rmsprop"),
+    "compact_cnn": ModelSpec(build_compact_cnn, "adamw"),
+    "large_cnn": ModelSpec(build_large_cnn, "adamw"),
 }
 
 
-def check_model_name(name: str) -> ModelSpec:
+def model_spec(name: str) -> ModelSpec:
     """The spec of model `name`, or a clear error naming the choices."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     return MODELS[name]
 
 
-def learning_rate_schedule(cfg: Config, steps_per_epoch: int | None) -> float | keras.optimizers.schedules.LearningRateSchedule:
-    """The learning rate: a constant (cfg.lr_schedule "plateau") or a warm-up followed by cosine decay to 0."""
-    peak = cfg.learning_rate or check_model_name(cfg.model).learning_rate
+def learning_rate_schedule(
+    cfg: Config, steps_per_epoch: int | None
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """The learning rate: constant (lr_schedule "plateau") or a warm-up, then cosine decay to 0."""
     if cfg.lr_schedule == "plateau":
-        return peak
+        return cfg.learning_rate
     if not steps_per_epoch or steps_per_epoch < 1:
-        raise ValueError("the cosine learning-rate schedule needs steps_per_epoch: pass build_model(cfg, steps_per_epoch)")
+        raise ValueError(
+            "the cosine learning-rate schedule needs steps_per_epoch: "
+            "pass build_model(cfg, steps_per_epoch)"
+        )
     warmup_steps = cfg.warmup_epochs * steps_per_epoch
     return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0 if warmup_steps else peak,
+        initial_learning_rate=0.0 if warmup_steps else cfg.learning_rate,
         decay_steps=cfg.epochs * steps_per_epoch - warmup_steps,
-        warmup_target=peak if warmup_steps else None,
+        warmup_target=cfg.learning_rate if warmup_steps else None,
         warmup_steps=warmup_steps,
     )
 
 
 def make_optimizer(cfg: Config, steps_per_epoch: int | None = None) -> keras.optimizers.Optimizer:
-    """The optimizer of cfg.model with the configured learning rate (or schedule) and weight decay."""
-    spec = check_model_name(cfg.model)
+    """cfg.model's optimizer with the configured learning rate (or schedule) and weight decay."""
     rate = learning_rate_schedule(cfg, steps_per_epoch)
-    if spec.optimizer == "rmsprop":
+    if model_spec(cfg.model).optimizer == "rmsprop":
         return keras.optimizers.RMSprop(rate)
-    decay = spec.weight_decay if cfg.weight_decay is None else cfg.weight_decay
-    return keras.optimizers.AdamW(rate, weight_decay=decay)
+    return keras.optimizers.AdamW(rate, weight_decay=cfg.weight_decay)
 
 
 def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
-    """The network named by cfg.model behind the training-only augmentation, compiled with categorical cross-entropy.
+    """The network named by cfg.model behind the training-only augmentation, compiled.
 
-    Sets Keras's global dtype policy to cfg.precision first; `steps_per_epoch` is needed by the
-    cosine learning-rate schedule.
+    The loss is categorical cross-entropy. Sets Keras's global dtype policy to cfg.precision
+    first; `steps_per_epoch` is needed by the cosine learning-rate schedule.
     """
-    spec = check_model_name(cfg.model)
+    spec = model_spec(cfg.model)
     keras.mixed_precision.set_global_policy(cfg.precision)
     network = spec.build(cfg.image_size)
     model = network
     if cfg.augment:
         inputs = keras.Input((cfg.image_size, cfg.image_size, 3), name="image")
-        model = keras.Model(inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training")
+        model = keras.Model(
+            inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training"
+        )
     model.compile(
         optimizer=make_optimizer(cfg, steps_per_epoch),
         loss=keras.losses.CategoricalCrossentropy(),
@@ -148,5 +155,9 @@ def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
 
 def inference_network(model: keras.Model) -> keras.Model:
     """The network without its training-only augmentation: what is saved and predicts."""
-    nested = [layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != "augmentation"]
+    nested = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.Model) and layer.name != "augmentation"
+    ]
     return nested[0] if nested else model

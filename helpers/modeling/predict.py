@@ -10,32 +10,60 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss
 
-from helpers.artifacts import write_csv
-from helpers.dataset import CLASS_NAMES
+from helpers.artifacts import RunPaths, write_csv
+from helpers.config import Config
+from helpers.dataset import image_paths, load_dataset_index, load_split
+from helpers.layout import DOG_LABEL
 from helpers.pipeline import make_dataset
 
 
 def load_model(path: Path) -> keras.Model:
     """The saved Keras model, with a clear error when it is missing."""
     if not Path(path).is_file():
-        raise FileNotFoundError(f"{path} does not exist: run notebook 03_train_cnn to train and save a model.")
+        raise FileNotFoundError(
+            f"{path} does not exist: run notebook 03_train_cnn to train and save a model."
+        )
     return keras.models.load_model(path)
 
 
-def predict_dog_probability(model: keras.Model, paths: Sequence[str], batch_size: int = 64) -> np.ndarray:
+def predict_dog_probability(
+    model: keras.Model, paths: Sequence[str], batch_size: int = 64
+) -> np.ndarray:
     """P(dog) for each image path, at the input size the model was trained with."""
     image_size = int(model.input_shape[1])
     dataset = make_dataset(paths, image_size=image_size, batch_size=batch_size)
     probabilities = model.predict(dataset, verbose=0)
-    return probabilities[:, CLASS_NAMES.index("dog")].astype("float64")
+    return probabilities[:, DOG_LABEL].astype("float64")
 
 
 def predictions_frame(ids: Sequence[int], dog_probability: np.ndarray) -> pd.DataFrame:
-    """Per-image predictions: `id`, `dog_probability`, `label` (1 = dog, 0 = cat), `confidence`, sorted by id."""
+    """Per-image predictions, sorted by id.
+
+    Columns: `id`, `dog_probability`, `label` (1 = dog, 0 = cat), `confidence`.
+    """
     frame = pd.DataFrame({"id": np.asarray(ids, dtype="int64"), "dog_probability": dog_probability})
     frame["label"] = (frame["dog_probability"] >= 0.5).astype("int64")
-    frame["confidence"] = np.where(frame["label"] == 1, frame["dog_probability"], 1 - frame["dog_probability"])
+    frame["confidence"] = np.where(
+        frame["label"] == 1, frame["dog_probability"], 1 - frame["dog_probability"]
+    )
     return frame.sort_values("id", ignore_index=True)
+
+
+def predict_images(
+    model: keras.Model, ids: Sequence[int], paths: Sequence[str], batch_size: int = 64
+) -> pd.DataFrame:
+    """The model's predictions for the images at `paths`, one row per id (see predictions_frame)."""
+    return predictions_frame(ids, predict_dog_probability(model, list(paths), batch_size))
+
+
+def predict_validation(cfg: Config, run: RunPaths, model: keras.Model) -> pd.DataFrame:
+    """The run's validation images with the model's `dog_probability`, `confidence`, `predicted`."""
+    split = load_split(cfg, run, load_dataset_index(cfg, run))
+    val = split.query("subset == 'val'").reset_index(drop=True)
+    predictions = predict_images(model, val.index, image_paths(cfg, val["filename"]))
+    return val.join(predictions[["dog_probability", "confidence"]]).assign(
+        predicted=predictions["label"]
+    )
 
 
 def make_submission(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -54,7 +82,8 @@ def score_predictions(predictions: pd.DataFrame, true_labels: pd.DataFrame) -> d
     if len(merged) != len(predictions):
         missing = sorted(set(predictions["id"]) - set(true_labels["id"]))
         raise ValueError(
-            f"the labels file has no label for {len(missing)} predicted images (for example id {missing[0]})"
+            f"the labels file has no label for {len(missing)} predicted images "
+            f"(for example id {missing[0]})"
         )
     return {
         "n_images": int(len(merged)),

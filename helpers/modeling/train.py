@@ -17,7 +17,9 @@ from helpers.modeling.models import inference_network
 from helpers.pipeline import make_dataset
 
 
-def make_split_datasets(cfg: Config, split: pd.DataFrame) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+def make_split_datasets(
+    cfg: Config, split: pd.DataFrame
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
     """The training dataset (cached, shuffled) and the validation dataset (cached)."""
     train = split[split["subset"] == "train"]
     val = split[split["subset"] == "val"]
@@ -48,7 +50,10 @@ def steps_per_epoch(cfg: Config, split: pd.DataFrame) -> int:
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training after the epoch that leaves too little of `minutes` for another as long as the longest so far."""
+    """Stops training once too little of `minutes` is left for another epoch.
+
+    It stops after the epoch that leaves less time than the longest epoch so far.
+    """
 
     def __init__(self, minutes: float, already_elapsed: float = 0.0) -> None:
         super().__init__()
@@ -69,8 +74,10 @@ class TimeBudget(keras.callbacks.Callback):
         if self.already_elapsed + now - self.start + self.longest_epoch_s > self.budget_s:
             self.stopped_epoch = epoch + 1
             self.model.stop_training = True
-            print(f"train_minutes={self.budget_s / 60:g}: stopping after epoch {epoch + 1}, "
-                  "too little time is left for another")
+            print(
+                f"train_minutes={self.budget_s / 60:g}: stopping after epoch {epoch + 1}, "
+                "too little time is left for another"
+            )
 
 
 class WallClock(keras.callbacks.Callback):
@@ -90,12 +97,17 @@ class WallClock(keras.callbacks.Callback):
 
 
 def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]:
-    """Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule only),
-    time budget (if set), CSV history, backup and restore."""
+    """The training callbacks.
+
+    Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule
+    only), time budget (if set), CSV history, backup and restore.
+    """
     resuming = run.backup_dir.exists() and run.history.is_file()
     previous = pd.read_csv(run.history) if resuming else None
     if not resuming:
-        run.history.unlink(missing_ok=True)  # a finished earlier training in this folder: start afresh
+        run.history.unlink(
+            missing_ok=True
+        )  # a finished earlier training in this folder: start afresh
     run.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     elapsed = float(previous["elapsed_s"].max()) if previous is not None and len(previous) else 0.0
     callbacks: list[keras.callbacks.Callback] = [
@@ -126,13 +138,22 @@ def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]
 
 
 def train_model(
-    cfg: Config, run: RunPaths, model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset
+    cfg: Config,
+    run: RunPaths,
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
 ) -> pd.DataFrame:
-    """Fit `model`, save the best epoch's network (without augmentation) as run.model; return the history."""
+    """Fit `model` and return the history.
+
+    The best epoch's network (without augmentation) is saved as run.model.
+    """
     with warnings.catch_warnings():
         # Skipping bad images (a filter) leaves the epoch length unknown until the first epoch ends,
         # which Keras announces as "input ran out of data": expected here, not a fault.
-        warnings.filterwarnings("ignore", message="Your input ran out of data", category=UserWarning)
+        warnings.filterwarnings(
+            "ignore", message="Your input ran out of data", category=UserWarning
+        )
         model.fit(
             train_ds,
             validation_data=val_ds,

@@ -1,6 +1,6 @@
 """Peak resident memory of one epoch of the training pipeline, measured in a process of its own.
 
-Run as `python -m helpers.bench.memory --data-dir D --images N --cache on|off`; prints JSON.
+Run as `python -m benchmarks.memory --data-dir D --images N --cache on|off`; prints JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident memory since the last `reset_peak_rss`, in MiB (Linux's VmHWM)."""
+    """Peak resident memory of this process since the last `reset_peak_rss`, in MiB (VmHWM)."""
     status = Path("/proc/self/status")
     if status.is_file():
         for line in status.read_text().splitlines():
@@ -24,14 +24,22 @@ def peak_rss_mib() -> float:
 
 
 def reset_peak_rss() -> None:
-    """Start a new peak: Linux resets VmHWM to the current resident size when "5" is written to clear_refs."""
+    """Start a new peak for `peak_rss_mib`.
+
+    Linux resets VmHWM to the current resident size when "5" is written to clear_refs.
+    """
     clear_refs = Path("/proc/self/clear_refs")
     if clear_refs.exists():
         clear_refs.write_text("5")
 
 
-def one_epoch(data_dir: Path, images: int, cache: bool, image_size: int, batch_size: int) -> dict[str, float]:
-    """Iterate the training pipeline once over the first `images` labelled photos; memory before and after."""
+def one_epoch(
+    data_dir: Path, images: int, cache: bool, image_size: int, batch_size: int
+) -> dict[str, float]:
+    """Iterate the training pipeline once over the first `images` labelled photos.
+
+    Returns the images seen and the resident memory before the epoch and at its peak, in MiB.
+    """
     import helpers  # noqa: F401  (quiet TensorFlow import)
     from helpers.dataset import find_train_dir, list_labelled_images
     from helpers.pipeline import make_dataset
@@ -61,13 +69,30 @@ def one_epoch(data_dir: Path, images: int, cache: bool, image_size: int, batch_s
     }
 
 
-def measure_in_subprocess(data_dir: Path, images: int, cache: bool, image_size: int, batch_size: int) -> dict[str, float]:
+def measure_in_subprocess(
+    data_dir: Path, images: int, cache: bool, image_size: int, batch_size: int
+) -> dict[str, float]:
     """`one_epoch` in a fresh Python process, so that its peak is its own."""
-    command = [sys.executable, "-m", "helpers.bench.memory", "--data-dir", str(data_dir), "--images", str(images),
-               "--cache", "on" if cache else "off", "--image-size", str(image_size), "--batch-size", str(batch_size)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.memory",
+        "--data-dir",
+        str(data_dir),
+        "--images",
+        str(images),
+        "--cache",
+        "on" if cache else "off",
+        "--image-size",
+        str(image_size),
+        "--batch-size",
+        str(batch_size),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"memory benchmark failed ({' '.join(command)}):\n{result.stderr[-2000:]}")
+        raise RuntimeError(
+            f"memory benchmark failed ({' '.join(command)}):\n{result.stderr[-2000:]}"
+        )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -79,7 +104,13 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=100)
     args = parser.parse_args()
-    print(json.dumps(one_epoch(args.data_dir, args.images, args.cache == "on", args.image_size, args.batch_size)))
+    print(
+        json.dumps(
+            one_epoch(
+                args.data_dir, args.images, args.cache == "on", args.image_size, args.batch_size
+            )
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from benchmarks import seed_pipeline
+from benchmarks.full_size import make_full_size_copies
+from benchmarks.memory import measure_in_subprocess
+from benchmarks.timing import Rates, interleaved
 from helpers.augmentation import build_augmentation
-from helpers.bench import seed_pipeline
-from helpers.bench.full_size import make_full_size_copies
-from helpers.bench.memory import measure_in_subprocess
-from helpers.bench.timing import Rates, interleaved
 from helpers.config import Config, load_config
-from helpers.dataset import CLASS_NAMES, find_train_dir, list_labelled_images, list_test_images
+from helpers.dataset import find_train_dir, list_labelled_images, list_test_images
+from helpers.layout import CLASS_NAMES, TEST_DIR
 from helpers.modeling.models import build_model, build_seed_cnn
 from helpers.modeling.predict import predict_dog_probability
 from helpers.pipeline import AUTOTUNE, make_dataset
@@ -27,7 +28,12 @@ from helpers.pipeline import AUTOTUNE, make_dataset
 SEED_IMAGE_SIZE = 64  # the seed's target_size
 SEED_BATCH_SIZE = 100  # the seed's batch size in these comparisons
 # The seed network trained as the seed trains it: RMSprop at its constant default rate, float32.
-SEED_TRAINING = {"model": "seed_cnn", "lr_schedule": "plateau", "learning_rate": None, "precision": "float32"}
+SEED_TRAINING = {
+    "model": "seed_cnn",
+    "lr_schedule": "plateau",
+    "learning_rate": 1e-3,
+    "precision": "float32",
+}
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,9 @@ class Comparison:
     @property
     def ratio(self) -> float:
         """Median over rounds of project rate / reference rate (the sides ran interleaved)."""
-        return statistics.median(p / r for p, r in zip(self.project.values, self.reference.values))
+        return statistics.median(
+            p / r for p, r in zip(self.project.values, self.reference.values, strict=True)
+        )
 
     @property
     def met(self) -> bool | None:
@@ -53,8 +61,16 @@ class Comparison:
         """Plain mapping for results.json."""
         return {
             "name": self.name,
-            "project": {"side": self.project.name, "rates": self.project.values, "median": self.project.median},
-            "reference": {"side": self.reference.name, "rates": self.reference.values, "median": self.reference.median},
+            "project": {
+                "side": self.project.name,
+                "rates": self.project.values,
+                "median": self.project.median,
+            },
+            "reference": {
+                "side": self.reference.name,
+                "rates": self.reference.values,
+                "median": self.reference.median,
+            },
             "ratio": self.ratio,
             "target": self.target,
             "met": self.met,
@@ -79,7 +95,9 @@ def _sample(settings: BenchSettings, count: int) -> tuple[Path, list[str], list[
     """A seeded, class-balanced sample of the labelled photos: folder, file names, labels."""
     frame = list_labelled_images(settings.data_dir)
     frame = pd.concat(
-        frame[frame["label"] == label].sample(n=min((frame["label"] == label).sum(), count // 2), random_state=0)
+        frame[frame["label"] == label].sample(
+            n=min((frame["label"] == label).sum(), count // 2), random_state=0
+        )
         for label in range(len(CLASS_NAMES))
     )
     return find_train_dir(settings.data_dir), frame["filename"].tolist(), frame["label"].tolist()
@@ -87,15 +105,25 @@ def _sample(settings: BenchSettings, count: int) -> tuple[Path, list[str], list[
 
 def _balanced_head(names: list[str], labels: list[int], count: int) -> tuple[list[str], list[int]]:
     """The first count // 2 images of each class, in order."""
-    kept = [i for label in range(len(CLASS_NAMES)) for i in [j for j, y in enumerate(labels) if y == label][: count // 2]]
+    kept = [
+        i
+        for label in range(len(CLASS_NAMES))
+        for i in [j for j, y in enumerate(labels) if y == label][: count // 2]
+    ]
     return [names[i] for i in kept], [labels[i] for i in kept]
 
 
 def _project_batches(cfg: Config, paths: list[str], labels: list[int]) -> tf.data.Dataset:
     """The project's training batches at the seed's size: decode, resize, cache, shuffle, batch."""
     return make_dataset(
-        paths, labels, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE,
-        shuffle_buffer=cfg.shuffle_buffer, cache=True, seed=cfg.seed, bad_images="skip",
+        paths,
+        labels,
+        image_size=SEED_IMAGE_SIZE,
+        batch_size=SEED_BATCH_SIZE,
+        shuffle_buffer=cfg.shuffle_buffer,
+        cache=True,
+        seed=cfg.seed,
+        bad_images="skip",
     )
 
 
@@ -107,10 +135,12 @@ def _compiled_seed_network() -> keras.Model:
 
 
 def project_train_pipeline(cfg: Config, paths: list[str], labels: list[int]) -> tf.data.Dataset:
-    """The project's training input: decode, resize, cache, shuffle, batch, then the augmentation layers."""
+    """The project's training input: decode, resize, cache, shuffle, batch, then augment."""
     dataset = _project_batches(cfg, paths, labels)
     augment = build_augmentation(cfg)
-    return dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    return dataset.map(
+        lambda x, y: (augment(x, training=True), y), num_parallel_calls=AUTOTUNE
+    ).prefetch(AUTOTUNE)
 
 
 def _count_dataset(dataset: tf.data.Dataset) -> int:
@@ -124,9 +154,17 @@ def _count_seed(iterator) -> int:
 
 
 def pipeline_comparisons(
-    settings: BenchSettings, label: str, folder: Path, names: list[str], labels: list[int], target: float
+    settings: BenchSettings,
+    label: str,
+    folder: Path,
+    names: list[str],
+    labels: list[int],
+    target: float,
 ) -> list[Comparison]:
-    """Input-pipeline rates, first epoch and steady state, project against the seed's ImageDataGenerator."""
+    """Input-pipeline rates, first epoch and steady state.
+
+    The project's pipeline against the seed's ImageDataGenerator.
+    """
     cfg = settings.cfg
     paths = [str(folder / name) for name in names]
     categories = [CLASS_NAMES[y] for y in labels]
@@ -135,21 +173,35 @@ def pipeline_comparisons(
         return _count_dataset(project_train_pipeline(cfg, paths, labels))
 
     def seed_first() -> int:
-        return _count_seed(seed_pipeline.seed_train_iterator(names, categories, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE))
+        return _count_seed(
+            seed_pipeline.seed_train_iterator(
+                names, categories, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE
+            )
+        )
 
     warm = project_train_pipeline(cfg, paths, labels)
     _count_dataset(warm)  # fills the cache
-    seed_iterator = seed_pipeline.seed_train_iterator(names, categories, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
+    seed_iterator = seed_pipeline.seed_train_iterator(
+        names, categories, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE
+    )
     first = interleaved({"project": project_first, "seed": seed_first}, settings.repeats)
-    steady = interleaved({"project": lambda: _count_dataset(warm), "seed": lambda: _count_seed(seed_iterator)}, settings.repeats)
+    steady = interleaved(
+        {"project": lambda: _count_dataset(warm), "seed": lambda: _count_seed(seed_iterator)},
+        settings.repeats,
+    )
     return [
         Comparison(f"input pipeline, {label}, first epoch", first["project"], first["seed"], None),
-        Comparison(f"input pipeline, {label}, steady state", steady["project"], steady["seed"], target),
+        Comparison(
+            f"input pipeline, {label}, steady state", steady["project"], steady["seed"], target
+        ),
     ]
 
 
 def _fit_rate(model: keras.Model, data_for: Callable[[], object], steps: int) -> Callable[[], int]:
-    """A measurement: `steps` training steps of `model` on fresh `data_for()`; returns the images seen."""
+    """A measurement: `steps` training steps of `model` on fresh `data_for()`.
+
+    The measurement returns the number of images seen.
+    """
 
     def run() -> int:
         model.fit(data_for(), steps_per_epoch=steps, epochs=1, verbose=0)
@@ -158,8 +210,13 @@ def _fit_rate(model: keras.Model, data_for: Callable[[], object], steps: int) ->
     return run
 
 
-def training_comparisons(settings: BenchSettings, folder: Path, names: list[str], labels: list[int]) -> list[Comparison]:
-    """Seed network training rate fed by the project's pipeline, by the seed's, and from a batch in memory."""
+def training_comparisons(
+    settings: BenchSettings, folder: Path, names: list[str], labels: list[int]
+) -> list[Comparison]:
+    """Training rate of the seed network, by input.
+
+    Fed by the project's pipeline, by the seed's, and from a batch in memory.
+    """
     cfg = settings.cfg
     keras.mixed_precision.set_global_policy("float32")  # the seed trains in float32
     steps = settings.train_steps
@@ -183,16 +240,29 @@ def training_comparisons(settings: BenchSettings, folder: Path, names: list[str]
         run()
     rates = interleaved(sides, settings.repeats)
     return [
-        Comparison("training the seed network, project pipeline vs seed pipeline", rates["project"], rates["seed"], None),
-        Comparison("training the seed network, project pipeline vs in-memory bound", rates["project"], rates["in-memory bound"], 0.9),
+        Comparison(
+            "training the seed network, project pipeline vs seed pipeline",
+            rates["project"],
+            rates["seed"],
+            None,
+        ),
+        Comparison(
+            "training the seed network, project pipeline vs in-memory bound",
+            rates["project"],
+            rates["in-memory bound"],
+            0.9,
+        ),
     ]
 
 
 def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
-    """Prediction rate over the test photos: the project's path against the seed's flow_from_dataframe,
-    and against the same network predicting decoded images already in memory (the compute bound)."""
+    """Prediction rate over the test photos.
+
+    The project's path against the seed's flow_from_dataframe, and against the same network
+    predicting decoded images already in memory (the compute bound).
+    """
     keras.mixed_precision.set_global_policy("float32")
-    test = list_test_images(settings.data_dir / "test1")
+    test = list_test_images(settings.data_dir / TEST_DIR)
     paths = test["path"].tolist()
     model = build_seed_cnn(SEED_IMAGE_SIZE)
     folder = Path(paths[0]).parent
@@ -205,23 +275,45 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
         iterator = seed_pipeline.seed_test_iterator(names, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
         return len(model.predict(seed_pipeline.batches(iterator, len(iterator)), verbose=0))
 
-    decoded = np.concatenate([batch.numpy() for batch in make_dataset(paths, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)])
+    decoded = np.concatenate(
+        [
+            batch.numpy()
+            for batch in make_dataset(paths, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)
+        ]
+    )
 
     def in_memory() -> int:
         return len(model.predict(decoded, batch_size=SEED_BATCH_SIZE, verbose=0))
 
     project(), seed(), in_memory()  # warm up
-    rates = interleaved({"project": project, "seed": seed, "in-memory bound": in_memory}, settings.repeats)
+    rates = interleaved(
+        {"project": project, "seed": seed, "in-memory bound": in_memory}, settings.repeats
+    )
     return [
         Comparison(f"prediction, {len(paths)} test photos", rates["project"], rates["seed"], 3.0),
-        Comparison("prediction, project vs in-memory bound", rates["project"], rates["in-memory bound"], None),
+        Comparison(
+            "prediction, project vs in-memory bound",
+            rates["project"],
+            rates["in-memory bound"],
+            None,
+        ),
     ]
 
 
 def memory_rows(settings: BenchSettings) -> list[dict]:
-    """Peak resident memory of one pipeline epoch, cache off (for each image count) and on (for the most)."""
-    rows = [measure_in_subprocess(settings.data_dir, n, False, SEED_IMAGE_SIZE, SEED_BATCH_SIZE) for n in settings.memory_images]
-    rows.append(measure_in_subprocess(settings.data_dir, max(settings.memory_images), True, SEED_IMAGE_SIZE, SEED_BATCH_SIZE))
+    """Peak resident memory of one pipeline epoch.
+
+    Cache off for each image count, and cache on for the largest.
+    """
+    rows = [
+        measure_in_subprocess(settings.data_dir, n, False, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
+        for n in settings.memory_images
+    ]
+    rows.append(
+        measure_in_subprocess(
+            settings.data_dir, max(settings.memory_images), True, SEED_IMAGE_SIZE, SEED_BATCH_SIZE
+        )
+    )
     return rows
 
 
@@ -235,14 +327,20 @@ def run_suite(settings: BenchSettings, report: Callable[[str], None] = print) ->
     report(f"making {len(full_names)} full-size JPEGs in {full_folder} (once) ...")
     make_full_size_copies([folder / n for n in full_names], full_folder)
     report("input pipeline on full-size JPEGs ...")
-    comparisons += pipeline_comparisons(settings, "full-size JPEGs", full_folder, full_names, full_labels, target=5.0)
+    comparisons += pipeline_comparisons(
+        settings, "full-size JPEGs", full_folder, full_names, full_labels, target=5.0
+    )
     report("training ...")
     comparisons += training_comparisons(settings, folder, names, labels)
     report("prediction ...")
     comparisons += prediction_comparisons(settings)
     report("memory (one process per measurement) ...")
     memory = memory_rows(settings)
-    return {"comparisons": [c.to_dict() for c in comparisons], "memory": memory, "repeats": settings.repeats}
+    return {
+        "comparisons": [c.to_dict() for c in comparisons],
+        "memory": memory,
+        "repeats": settings.repeats,
+    }
 
 
 def format_table(results: dict) -> str:
@@ -256,10 +354,15 @@ def format_table(results: dict) -> str:
     ]
     for row in results["comparisons"]:
         p, r = row["project"], row["reference"]
-        target = "—" if row["target"] is None else f"≥ {row['target']:g}× {'met' if row['met'] else 'MISSED'}"
+        target = (
+            "—"
+            if row["target"] is None
+            else f"≥ {row['target']:g}× {'met' if row['met'] else 'MISSED'}"
+        )
         lines.append(
-            f"| {row['name']} | {p['median']:,.0f} ({max(p['rates']):,.0f}) | {r['side']}: {r['median']:,.0f} "
-            f"({max(r['rates']):,.0f}) | {row['ratio']:.2f}× | {target} |"
+            f"| {row['name']} | {p['median']:,.0f} ({max(p['rates']):,.0f}) | "
+            f"{r['side']}: {r['median']:,.0f} ({max(r['rates']):,.0f}) | "
+            f"{row['ratio']:.2f}× | {target} |"
         )
     lines += [
         "",
@@ -268,7 +371,8 @@ def format_table(results: dict) -> str:
     ]
     for row in results["memory"]:
         lines.append(
-            f"| cache {'on' if row['cache'] else 'off'} | {row['images']:,} | {row['rss_before_mib']:,.0f} MiB "
+            f"| cache {'on' if row['cache'] else 'off'} | {row['images']:,} "
+            f"| {row['rss_before_mib']:,.0f} MiB "
             f"| {row['peak_rss_mib']:,.0f} MiB | {row['epoch_growth_mib']:,.0f} MiB |"
         )
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""`python -m helpers.bench.requirements`: the tf-keras requirement that matches the installed TensorFlow."""
+"""`python -m benchmarks.requirements`: the tf-keras requirement of the installed TensorFlow."""
 
 from __future__ import annotations
 

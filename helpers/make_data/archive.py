@@ -1,4 +1,4 @@
-"""Safe zip extraction: no absolute paths, no `..`, no links, and nothing in place until it is complete."""
+"""Safe zip extraction: no absolute paths, no `..`, no links, nothing in place until complete."""
 
 from __future__ import annotations
 
@@ -27,25 +27,29 @@ def unsafe_reason(info: zipfile.ZipInfo) -> str:
 
 
 def check_archive(zip_path: Path) -> None:
-    """Raise UnsafeArchiveError naming the first unsafe entry, or a clear error when it is no zip."""
+    """Raise UnsafeArchiveError naming the first unsafe entry, or a clear error if it is no zip."""
     try:
         with zipfile.ZipFile(zip_path) as archive:
             for info in archive.infolist():
                 reason = unsafe_reason(info)
                 if reason:
                     raise UnsafeArchiveError(
-                        f"{zip_path} holds an unsafe entry, {info.filename!r} ({reason}); nothing was extracted. "
-                        "Use an archive from a source you trust."
+                        f"{zip_path} holds an unsafe entry, {info.filename!r} ({reason}); "
+                        "nothing was extracted. Use an archive from a source you trust."
                     )
     except zipfile.BadZipFile:
-        raise UnsafeArchiveError(f"{zip_path} is not a valid zip archive (damaged or another format)") from None
+        raise UnsafeArchiveError(
+            f"{zip_path} is not a valid zip archive (damaged or another format)"
+        ) from None
 
 
 def safe_extract(zip_path: Path, target: Path) -> Path:
-    """Extract `zip_path` into a temporary folder beside `target`, then move that folder to `target`."""
+    """Extract `zip_path` into a temporary folder beside `target`, then move it to `target`."""
     target = Path(target)
     if target.exists():
-        raise FileExistsError(f"{target} already exists; extraction never writes into an existing folder")
+        raise FileExistsError(
+            f"{target} already exists; extraction never writes into an existing folder"
+        )
     check_archive(zip_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.extracting-", dir=target.parent))

@@ -1,4 +1,4 @@
-"""The seed article's input path: Keras 2's `ImageDataGenerator.flow_from_dataframe`, from `tf-keras`."""
+"""The seed article's input path: Keras 2's `ImageDataGenerator.flow_from_dataframe` (tf-keras)."""
 
 from __future__ import annotations
 
@@ -28,15 +28,24 @@ def _image_data_generator(**kwargs: Any) -> Any:
     except ImportError:
         raise ImportError(
             "the seed's pipeline needs the legacy tf-keras package and scipy: run `make bench`, "
-            "which installs them into .venv (pip install --no-deps 'tf-keras==<your TensorFlow minor>.*' scipy)"
+            "which installs them into .venv "
+            "(pip install --no-deps 'tf-keras==<your TensorFlow minor>.*' scipy)"
         ) from None
     return ImageDataGenerator(**kwargs)
 
 
 def seed_train_iterator(
-    filenames: list[str], categories: list[str], directory: Path, image_size: int, batch_size: int, seed: int = 0
+    filenames: list[str],
+    categories: list[str],
+    directory: Path,
+    image_size: int,
+    batch_size: int,
+    seed: int = 0,
 ) -> Any:
-    """The seed's training iterator: augmented, shuffled batches of (images in [0, 1], one-hot labels)."""
+    """The seed's training iterator.
+
+    Augmented, shuffled batches of (images in [0, 1], one-hot labels).
+    """
     frame = pd.DataFrame({"filename": filenames, "category": categories})
     return _image_data_generator(**SEED_AUGMENTATION).flow_from_dataframe(
         frame,
@@ -50,7 +59,9 @@ def seed_train_iterator(
     )
 
 
-def seed_test_iterator(filenames: list[str], directory: Path, image_size: int, batch_size: int) -> Any:
+def seed_test_iterator(
+    filenames: list[str], directory: Path, image_size: int, batch_size: int
+) -> Any:
     """The seed's prediction iterator: rescaled images in file order, no labels."""
     frame = pd.DataFrame({"filename": filenames})
     return _image_data_generator(rescale=1.0 / 255).flow_from_dataframe(
@@ -66,7 +77,14 @@ def seed_test_iterator(filenames: list[str], directory: Path, image_size: int, b
 
 
 def batches(iterator: Any, steps: int) -> Iterator[Any]:
-    """The next `steps` batches of a legacy iterator (reshuffled at each of its epochs) as tuples, which Keras 3 takes."""
+    """The next `steps` batches of a legacy iterator as tuples, which Keras 3 takes.
+
+    The iterator reshuffles at each of its epochs.
+    """
     for _ in range(steps):
         batch = next(iterator)
-        yield tuple(np.asarray(part) for part in batch) if isinstance(batch, tuple) else (np.asarray(batch),)
+        yield (
+            tuple(np.asarray(part) for part in batch)
+            if isinstance(batch, tuple)
+            else (np.asarray(batch),)
+        )

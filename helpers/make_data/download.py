@@ -36,8 +36,8 @@ def _verify(path: Path, sha256: str | None, url: str) -> None:
         path.unlink()
         raise DownloadError(
             f"the file downloaded from {url} has SHA-256 {actual}, not the expected {sha256}; "
-            "it was removed. The server may have sent another file or a broken one: run the command again, "
-            "or check the URL."
+            "it was removed. The server may have sent another file or a broken one: "
+            "run the command again, or check the URL."
         )
 
 
@@ -46,14 +46,20 @@ def _content_range_start(header: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def download(url: str, dest: Path, sha256: str | None = None, *, progress: bool = True, timeout: float = 60.0) -> Path:
-    """Download `url` to `dest`, resuming `dest`.part if present; `dest` appears only complete and verified."""
+def download(
+    url: str, dest: Path, sha256: str | None = None, *, progress: bool = True, timeout: float = 60.0
+) -> Path:
+    """Download `url` to `dest`, resuming `dest`.part if present.
+
+    `dest` appears only complete and verified.
+    """
     dest = Path(dest)
     if dest.exists():
         if sha256 is not None and sha256_of(dest) != sha256.lower():
             raise DownloadError(
-                f"{dest} is already there but its SHA-256 is not the expected {sha256}. It was left untouched: "
-                "move it away (or delete it) and run again to download it afresh."
+                f"{dest} is already there but its SHA-256 is not the expected {sha256}. "
+                "It was left untouched: move it away (or delete it) and run again to download "
+                "it afresh."
             )
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -72,14 +78,24 @@ def download(url: str, dest: Path, sha256: str | None = None, *, progress: bool 
         raise DownloadError(f"cannot reach {url}: {getattr(error, 'reason', error)}") from None
 
     with response:
-        if offset and (response.status != 206 or _content_range_start(response.headers.get("Content-Range")) != offset):
+        if offset and (
+            response.status != 206
+            or _content_range_start(response.headers.get("Content-Range")) != offset
+        ):
             offset = 0  # the server sent the whole file again: start over
         length = response.headers.get("Content-Length")
         total = offset + int(length) if length is not None else None
         received = offset
         with (
             open(part, "ab" if offset else "wb") as out,
-            tqdm(total=total, initial=offset, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar,
+            tqdm(
+                total=total,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                desc=dest.name,
+                disable=not progress,
+            ) as bar,
         ):
             try:
                 for chunk in iter(lambda: response.read(CHUNK_BYTES), b""):
@@ -88,7 +104,8 @@ def download(url: str, dest: Path, sha256: str | None = None, *, progress: bool 
                     bar.update(len(chunk))
             except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError) as error:
                 raise DownloadError(
-                    f"the download of {url} broke off after {received:,} bytes ({type(error).__name__}); "
+                    f"the download of {url} broke off after {received:,} bytes "
+                    f"({type(error).__name__}); "
                     f"the part is kept in {part}: run the same command again to resume"
                 ) from None
     if total is not None and received < total:

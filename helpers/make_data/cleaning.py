@@ -1,4 +1,7 @@
-"""Cleaning a laid-out dataset: quarantine of files the pipeline cannot decode, manifest, duplicate report."""
+"""Cleaning a laid-out dataset.
+
+Quarantine of files the pipeline cannot decode, the manifest, and the duplicate report.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,15 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.artifacts import write_csv
-from helpers.dataset import CLASS_NAMES, is_image_file, kaggle_category
 from helpers.image_check import inspect_files
+from helpers.layout import (
+    CLASS_NAMES,
+    TEST_DIR,
+    TEST_LABELS,
+    TRAIN_DIR,
+    is_image_file,
+    kaggle_category,
+)
 
 QUARANTINE = "quarantine"
 QUARANTINE_REPORT = "quarantine_report.csv"
@@ -21,31 +31,46 @@ def list_image_files(data_dir: Path) -> list[Path]:
     """Every file under train/ and test1/ with an image extension."""
     return sorted(
         path
-        for folder in ("train", "test1")
+        for folder in (TRAIN_DIR, TEST_DIR)
         for path in (Path(data_dir) / folder).rglob("*")
         if is_image_file(path)
     )
 
 
 def _label(relative: Path, test_labels: dict[int, int]) -> object:
-    if relative.parts[0] == "test1":
+    if relative.parts[0] == TEST_DIR:
         return test_labels.get(int(relative.stem)) if relative.stem.isdigit() else None
     category = kaggle_category(relative.name)
     return CLASS_NAMES.index(category) if category else None
 
 
 def clean_dataset(data_dir: Path, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Move images the pipeline cannot decode to quarantine/; write and return the manifest and the quarantine report."""
+    """Move images the pipeline cannot decode to quarantine/.
+
+    Writes and returns the manifest and the quarantine report.
+    """
     data_dir = Path(data_dir)
-    labels_csv = data_dir / "test1_labels.csv"
-    test_labels = dict(pd.read_csv(labels_csv)[["id", "label"]].itertuples(index=False)) if labels_csv.is_file() else {}
+    labels_csv = data_dir / TEST_LABELS
+    test_labels = (
+        dict(pd.read_csv(labels_csv)[["id", "label"]].itertuples(index=False))
+        if labels_csv.is_file()
+        else {}
+    )
     paths = list_image_files(data_dir)
     rows = []
     for path, info in zip(paths, inspect_files(paths, progress=progress), strict=True):
         relative = path.relative_to(data_dir)
-        rows.append({"file": relative.as_posix(), "split": "test" if relative.parts[0] == "test1" else "train",
-                     "label": _label(relative, test_labels), **info})
-    table = pd.DataFrame(rows, columns=["file", "split", "label", "width", "height", "bytes", "sha256", "problem"])
+        rows.append(
+            {
+                "file": relative.as_posix(),
+                "split": "test" if relative.parts[0] == TEST_DIR else "train",
+                "label": _label(relative, test_labels),
+                **info,
+            }
+        )
+    table = pd.DataFrame(
+        rows, columns=["file", "split", "label", "width", "height", "bytes", "sha256", "problem"]
+    )
     bad = table[table["problem"] != ""]
     for relative in bad["file"]:
         destination = data_dir / QUARANTINE / relative
@@ -54,7 +79,9 @@ def clean_dataset(data_dir: Path, progress: bool = True) -> tuple[pd.DataFrame, 
     report = bad[["file", "problem"]].reset_index(drop=True)
     previous = data_dir / QUARANTINE / QUARANTINE_REPORT
     if previous.is_file():
-        report = pd.concat([pd.read_csv(previous), report], ignore_index=True).drop_duplicates("file", keep="last")
+        report = pd.concat([pd.read_csv(previous), report], ignore_index=True).drop_duplicates(
+            "file", keep="last"
+        )
     write_csv(report, previous)
     manifest = table[table["problem"] == ""].drop(columns="problem").reset_index(drop=True)
     manifest = manifest.astype({"width": "int64", "height": "int64", "label": "Int64"})
@@ -64,7 +91,10 @@ def clean_dataset(data_dir: Path, progress: bool = True) -> tuple[pd.DataFrame, 
 
 
 def find_duplicates(manifest: pd.DataFrame) -> pd.DataFrame:
-    """Groups of byte-identical files: sha256, count, files, and `leakage` when a group spans train and test."""
+    """Groups of byte-identical files: sha256, count, files and `leakage`.
+
+    `leakage` is True where a group spans train and test.
+    """
     repeated = manifest[manifest.duplicated("sha256", keep=False)]
     groups = repeated.groupby("sha256", sort=True).agg(
         count=("file", "size"), files=("file", " ".join), splits=("split", lambda s: set(s))
@@ -74,7 +104,7 @@ def find_duplicates(manifest: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_cleaning_reports(data_dir: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The quarantine report and duplicate report that `make data` left in `data_dir` (None where absent)."""
+    """The quarantine and duplicate reports `make data` left in `data_dir` (None where absent)."""
     data_dir = Path(data_dir)
     quarantine = data_dir / QUARANTINE / QUARANTINE_REPORT
     duplicates = data_dir / DUPLICATES

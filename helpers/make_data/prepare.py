@@ -1,0 +1,107 @@
+"""`make data` end to end: fetch, unpack safely, lay out and clean; verify data already in place."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.layout import TEST_DIR, TEST_LABELS, TRAIN_DIR, is_image_file
+from helpers.make_data.archive import safe_extract
+from helpers.make_data.arrange import lay_out
+from helpers.make_data.cleaning import DUPLICATES, MANIFEST, QUARANTINE, clean_dataset
+from helpers.make_data.sources import DataSourceError, fetch_source
+
+LAID_OUT = (TRAIN_DIR, TEST_DIR, TEST_LABELS, MANIFEST, DUPLICATES, QUARANTINE)
+HOLD_OUT_COUNT = 2500  # labelled test photos held out from a source that has no test set
+
+
+def _unpack(source: Path, work: Path) -> Path:
+    """A folder of the source's content: archives (and zips in them) extracted under `work`."""
+    if source.is_dir():
+        return source
+    root = safe_extract(source, work / "unpacked")
+    for inner in sorted(root.rglob("*.zip")):
+        safe_extract(inner, inner.with_name(inner.stem + ".unzipped"))
+    return root
+
+
+def verify_existing(data_dir: Path) -> str:
+    """A one-line account of data already in place, checked against its manifest if it has one."""
+    manifest_path = data_dir / MANIFEST
+    if not manifest_path.is_file():
+        count = sum(1 for path in (data_dir / TRAIN_DIR).rglob("*") if is_image_file(path))
+        return (
+            f"{data_dir} already holds {count} training images "
+            "(not laid out by make data, left as they are)"
+        )
+    manifest = pd.read_csv(manifest_path)
+    changed = [
+        f
+        for f, size in zip(manifest["file"], manifest["bytes"], strict=True)
+        if not (data_dir / f).is_file() or (data_dir / f).stat().st_size != size
+    ]
+    if changed:
+        raise DataSourceError(
+            f"{len(changed)} files in {data_dir} differ from {manifest_path} "
+            f"(for example {changed[0]}); nothing was changed. Restore them, or rebuild with "
+            "`make data FORCE=1` (the old files are kept aside)."
+        )
+    counts = manifest["split"].value_counts()
+    return (
+        f"{data_dir} already holds the dataset: {counts.get('train', 0)} training and "
+        f"{counts.get('test', 0)} test images, all as the manifest lists them; nothing to do"
+    )
+
+
+def _set_aside(data_dir: Path) -> Path | None:
+    present = [name for name in LAID_OUT if (data_dir / name).exists()]
+    if not present:
+        return None
+    aside = data_dir / f"replaced-{time.strftime('%Y%m%d-%H%M%S')}"
+    aside.mkdir()
+    for name in present:
+        os.replace(data_dir / name, aside / name)
+    return aside
+
+
+def prepare_data(
+    source: str,
+    data_dir: Path,
+    *,
+    force: bool = False,
+    sha256: str | None = None,
+    test_count: int = HOLD_OUT_COUNT,
+    seed: int = 42,
+    progress: bool = True,
+) -> str:
+    """Fetch, lay out and clean the dataset in `data_dir`; return a summary line."""
+    data_dir = Path(data_dir)
+    if (data_dir / TRAIN_DIR).is_dir() and not force:
+        return verify_existing(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for leftover in data_dir.glob(".make-data-*"):  # an interrupted earlier run of ours
+        shutil.rmtree(leftover, ignore_errors=True)
+    fetched = fetch_source(source, data_dir / "downloads", sha256, progress)
+    work = Path(tempfile.mkdtemp(prefix=".make-data-", dir=data_dir))
+    try:
+        root = _unpack(fetched, work)
+        out = work / "out"
+        layout = lay_out(root, out, move=root != fetched, test_count=test_count, seed=seed)
+        manifest, quarantined = clean_dataset(out, progress=progress)
+        aside = _set_aside(data_dir) if force else None
+        for name in LAID_OUT:
+            if (out / name).exists():
+                os.replace(out / name, data_dir / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    counts = manifest["split"].value_counts()
+    summary = (
+        f"{data_dir}: {counts.get('train', 0)} training and {counts.get('test', 0)} test images "
+        f"({layout} layout); {len(quarantined)} files quarantined in {data_dir / QUARANTINE}"
+    )
+    return summary + (f"; the previous files are in {aside}" if aside else "")
