@@ -18,6 +18,12 @@ RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SI
 	LEARNING_RATE WEIGHT_DECAY LR_SCHEDULE WARMUP_EPOCHS PRECISION TRAIN_MINUTES MAX_TRAIN_IMAGES \
 	VAL_FRACTION AUGMENT SEED
 
+# make lab: extra arguments for `jupyter lab` (LAB_ARGS="--port 8890 --no-browser"). Jupyter refuses
+# to run as root without --allow-root, so it is added for root only. PROFILE and the run-all
+# settings reach the notebooks' kernels as CATSDOGS_* environment variables.
+LAB_ARGS ?=
+LAB_ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 # make bench: the labelled photos (train/, test1/) it measures on, and extra arguments for it.
 BENCH_DATA ?= $(if $(wildcard ../shared/datasets/kaggle-cats-dogs-128/train),../shared/datasets/kaggle-cats-dogs-128,data)
 BENCH_ARGS ?=
@@ -25,7 +31,10 @@ BENCH_ARGS ?=
 .PHONY: help install data run-all test test-fast lint format clean lab notebooks bench
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@# Colour the names only on a terminal: piped or redirected, the escape codes would show raw.
+	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=; off=; fi; \
+	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / \
+		{printf "  %s%-10s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
@@ -75,8 +84,11 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")
 	$(BIN)/python -m benchmarks --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
 
-lab: $(STAMP) ## JupyterLab on localhost, the project's environment as kernel
-	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks
+lab: $(STAMP) ## JupyterLab on localhost to step through the notebooks (PROFILE=smoke, DATA_DIR=..., LAB_ARGS=...)
+	$(if $(CONFIG),$(error make lab: CONFIG= cannot reach the notebooks; give the settings as \
+		VAR=value (PROFILE=, DATA_DIR=, EPOCHS=, ...) or set config_file in a notebook's first cell))
+	$(strip $(foreach v,PROFILE $(RUN_SETTINGS),$(if $($(v)),CATSDOGS_$(v)="$($(v))"))) \
+		$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $(LAB_ROOT_ARG) $(LAB_ARGS)
 
 notebooks: $(STAMP) ## Re-execute the notebooks in place under the smoke profile: the outputs strict nbval compares
 	@run=$$(mktemp -d)/nbval-run; for notebook in notebooks/[0-9][0-9]_*.ipynb; do \

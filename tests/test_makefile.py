@@ -1,0 +1,120 @@
+"""The Makefile's command lines: `make lab` for root and others, `make help` on a pipe and a tty."""
+
+from __future__ import annotations
+
+import os
+import pty
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOBODY = 65534
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def _make(*args: str, venv: Path, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`make -n` (print, do not run) with a throwaway venv whose install stamp counts as done."""
+    command = [*prefix, "make", "-s", "-n", "-o", str(venv / ".installed"), f"VENV={venv}", *args]
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def _lab_command(result: subprocess.CompletedProcess) -> list[str]:
+    """The words of the `jupyter lab` command line that `make -n lab` printed."""
+    assert result.returncode == 0, result.stderr
+    words = shlex.split(result.stdout)
+    assert "lab" in words and any(word.endswith("/jupyter") for word in words), result.stdout
+    return words
+
+
+def test_lab_passes_settings_to_the_kernels_and_extra_arguments_to_jupyter(tmp_path):
+    words = _lab_command(
+        _make(
+            "lab",
+            "PROFILE=smoke",
+            "DATA_DIR=my photos",
+            "EPOCHS=3",
+            "LAB_ARGS=--port 8890 --no-browser",
+            venv=tmp_path,
+        )
+    )
+    settings = {"CATSDOGS_PROFILE=smoke", "CATSDOGS_DATA_DIR=my photos", "CATSDOGS_EPOCHS=3"}
+    assert settings <= set(words)
+    assert words[words.index("--ip") + 1] == "127.0.0.1"
+    assert words[-3:] == ["--port", "8890", "--no-browser"]
+    assert ("--allow-root" in words) == (os.geteuid() == 0)
+
+
+def test_lab_sets_no_catsdogs_variables_unless_asked(tmp_path):
+    words = _lab_command(_make("lab", venv=tmp_path))
+    assert not [word for word in words if word.startswith("CATSDOGS_")]
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run make as another user",
+)
+def test_lab_adds_allow_root_only_for_root(tmp_path):
+    as_root = _lab_command(_make("lab", venv=tmp_path))
+    as_nobody = _lab_command(
+        _make(
+            "lab",
+            venv=tmp_path,
+            prefix=("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"),
+        )
+    )
+    assert "--allow-root" in as_root
+    assert "--allow-root" not in as_nobody
+
+
+def test_lab_refuses_a_config_file_it_cannot_pass_on(tmp_path):
+    result = _make("lab", "CONFIG=settings.yaml", venv=tmp_path)
+    assert result.returncode != 0
+    assert "CONFIG= cannot reach the notebooks" in result.stderr
+
+
+def test_help_has_no_escape_codes_when_piped():
+    result = subprocess.run(
+        ["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert any(line.split()[:1] == ["lab"] for line in result.stdout.splitlines()), result.stdout
+
+
+def test_help_colours_the_targets_on_a_terminal():
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            ["make", "-s", "help"],
+            cwd=ROOT,
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            check=False,
+        )
+        os.close(follower)
+        follower = -1
+        output = b""
+        while chunk := _read(leader):
+            output += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert result.returncode == 0, result.stderr
+    assert b"\x1b[36mlab" in output
+
+
+def _read(fd: int) -> bytes:
+    """Next chunk from a pty, b"" at its end (Linux raises EIO once the other side is closed)."""
+    try:
+        return os.read(fd, 4096)
+    except OSError:
+        return b""
