@@ -22,7 +22,7 @@ def calibrated_sample(n, rng):
 
 
 def overconfident_sample(n, rng, sharpening=3.0):
-    """Labels drawn from softmax(z); the model reports softmax(sharpening * z): too sure of itself."""
+    """Labels drawn from softmax(z); the model says softmax(sharpening * z): too sure of itself."""
     logits = rng.normal(0.0, 1.5, size=(n, 2))
     truth = apply_temperature(logits, 1.0)
     labels = (rng.uniform(0.0, 1.0, n) < truth[:, 1]).astype("int64")
@@ -46,7 +46,9 @@ def test_reliability_table_counts_every_image_once_in_its_confidence_bin():
     assert table["count"].sum() == 1000
     assert table.loc[:4, "count"].sum() == 0  # the top class of two is never below 0.5
     filled = table[table["count"] > 0]
-    assert ((filled["confidence"] > filled["lower"]) & (filled["confidence"] <= filled["upper"])).all()
+    assert (
+        (filled["confidence"] > filled["lower"]) & (filled["confidence"] <= filled["upper"])
+    ).all()
 
 
 def test_temperature_fitted_on_overconfident_data_is_above_one_and_keeps_accuracy():
@@ -56,12 +58,17 @@ def test_temperature_fitted_on_overconfident_data_is_above_one_and_keeps_accurac
     assert 2.5 < temperature < 3.5
     calibrated = apply_temperature(np.log(probabilities), temperature)
     assert (calibrated.argmax(axis=1) == probabilities.argmax(axis=1)).all()
-    assert expected_calibration_error(calibrated, labels) < expected_calibration_error(probabilities, labels) / 3
+    assert (
+        expected_calibration_error(calibrated, labels)
+        < expected_calibration_error(probabilities, labels) / 3
+    )
 
 
 def test_temperature_fitted_on_calibrated_data_is_about_one():
     dog_probability, labels = calibrated_sample(50_000, np.random.default_rng(3))
-    assert fit_temperature(np.log(two_class_probabilities(dog_probability)), labels) == pytest.approx(1.0, abs=0.05)
+    assert fit_temperature(
+        np.log(two_class_probabilities(dog_probability)), labels
+    ) == pytest.approx(1.0, abs=0.05)
 
 
 def test_calibrate_applies_a_temperature_that_helps_on_held_out_images():
@@ -78,10 +85,12 @@ def test_calibrate_applies_a_temperature_that_helps_on_held_out_images():
 
 def test_calibrate_refuses_a_temperature_when_no_validation_image_is_wrong():
     labels = np.tile([0, 1], 30)
-    dog_probability = np.where(labels == 1, 0.999, 0.001)  # all right and sure: sharpening always "helps"
+    dog_probability = np.where(
+        labels == 1, 0.999, 0.001
+    )  # all right and sure: sharpening always "helps"
     report = calibrate(dog_probability, labels, seed=0)
     assert not report.apply
-    assert "no validation image is misclassified" in report.reason
+    assert "no validation image is wrong" in report.reason
 
 
 def test_reliability_table_names_mismatched_inputs():

@@ -1,4 +1,4 @@
-"""Grad-CAM: the map falls where the answer is, and works for every model shape the project trains."""
+"""Grad-CAM: the map falls where the answer is, for every model shape the project trains."""
 
 import keras
 import numpy as np
@@ -24,7 +24,7 @@ def float32_policy():
 
 
 def stripes_in_a_corner(count, rng):
-    """Stripes (horizontal: cat, vertical: dog) in one random quadrant of a blank grey, noisy image; and masks."""
+    """Stripes (cat: horizontal, dog: vertical) in a random quadrant of blank grey noise; masks."""
     images = np.clip(rng.normal(128, 12, size=(count, SIZE, SIZE, 3)), 0, 255).astype(np.uint8)
     masks = np.zeros((count, SIZE, SIZE), bool)
     labels = np.arange(count) % 2
@@ -43,7 +43,9 @@ def test_map_falls_on_the_stripes_not_on_the_blank_border():
     rng = np.random.default_rng(0)
     images, labels, _ = stripes_in_a_corner(256, rng)
     model = build_compact_cnn(SIZE, stages=((8,), (16,)), dropout=0.0, name="tiny")
-    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3), loss="categorical_crossentropy", metrics=["accuracy"]
+    )
     model.fit(images, keras.utils.to_categorical(labels, 2), epochs=8, batch_size=32, verbose=0)
 
     test_images, test_labels, masks = stripes_in_a_corner(40, rng)
@@ -66,11 +68,15 @@ def share_on(heatmaps, masks):
 def check_heatmaps(heatmaps, probabilities, count):
     assert heatmaps.shape == (count, SIZE, SIZE) and heatmaps.dtype == np.float32
     assert np.isfinite(heatmaps).all() and heatmaps.min() >= 0.0 and heatmaps.max() <= 1.0
-    assert probabilities.shape == (count, 2) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert probabilities.shape == (count, 2) and np.allclose(
+        probabilities.sum(axis=1), 1.0, atol=1e-5
+    )
 
 
 def random_images(count=4, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, size=(count, SIZE, SIZE, 3)).astype("float32")
+    return (
+        np.random.default_rng(seed).integers(0, 256, size=(count, SIZE, SIZE, 3)).astype("float32")
+    )
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -111,7 +117,9 @@ def test_nested_backbone_feature_map_is_found_and_explained(precision):
 
 
 def test_training_model_with_augmentation_in_front_is_explained_through_the_nested_network():
-    cfg = Config(image_size=SIZE, model="compact_cnn", precision="mixed_bfloat16", lr_schedule="plateau")
+    cfg = Config(
+        image_size=SIZE, model="compact_cnn", precision="mixed_bfloat16", lr_schedule="plateau"
+    )
     model = build_model(cfg)
     assert inference_network(model) is not model  # the network is nested behind the augmentation
     path = feature_layer_path(model)
@@ -120,9 +128,18 @@ def test_training_model_with_augmentation_in_front_is_explained_through_the_nest
 
 
 def test_sequential_model_and_chosen_class():
-    model = keras.Sequential([keras.Input((SIZE, SIZE, 3)), layers.Conv2D(4, 3, activation="relu"),
-                              layers.GlobalAveragePooling2D(), layers.Dense(2), layers.Softmax()])
-    heatmaps, probabilities = GradCAM.for_model(model).explain(random_images(), class_index=[0, 1, 0, 1])
+    model = keras.Sequential(
+        [
+            keras.Input((SIZE, SIZE, 3)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(2),
+            layers.Softmax(),
+        ]
+    )
+    heatmaps, probabilities = GradCAM.for_model(model).explain(
+        random_images(), class_index=[0, 1, 0, 1]
+    )
     check_heatmaps(heatmaps, probabilities, 4)
 
 
@@ -141,5 +158,7 @@ def test_images_are_read_as_for_training_and_explained_in_batches(tmp_path):
         paths.append(str(path))
     images = load_images(paths, SIZE, batch_size=2)
     assert images.shape == (5, SIZE, SIZE, 3) and images.dtype == np.uint8
-    heatmaps, probabilities = explain_images(GradCAM.for_model(MODELS["seed_cnn"].build(SIZE)), images, batch_size=2)
+    heatmaps, probabilities = explain_images(
+        GradCAM.for_model(MODELS["seed_cnn"].build(SIZE)), images, batch_size=2
+    )
     check_heatmaps(heatmaps, probabilities, 5)

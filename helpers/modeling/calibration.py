@@ -1,4 +1,4 @@
-"""Calibration: do the model's probabilities mean what they say, and temperature scaling to fix them.
+"""Calibration: do the model's probabilities mean what they say; temperature scaling to fix them.
 
 A model is calibrated when, of the images it gives 90 % confidence, 90 % are right. The expected
 calibration error (ECE) is the gap between confidence and accuracy, averaged over confidence bins
@@ -29,32 +29,40 @@ def two_class_probabilities(dog_probability: np.ndarray) -> np.ndarray:
 
 
 def logits_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
-    """Log-probabilities used as logits: softmax gives the probabilities back (floored at EPSILON)."""
+    """Log-probabilities used as logits: softmax gives the probabilities back (floored)."""
     return np.log(np.clip(np.asarray(probabilities, dtype="float64"), EPSILON, 1.0))
 
 
-def reliability_table(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> pd.DataFrame:
+def reliability_table(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = 10
+) -> pd.DataFrame:
     """Per confidence bin: its range, image count, mean confidence and accuracy of the top class."""
     probabilities = np.asarray(probabilities, dtype="float64")
     labels = np.asarray(labels)
     if probabilities.ndim != 2 or len(probabilities) != len(labels):
         raise ValueError(
-            f"need [n, classes] probabilities and n labels; got shapes {probabilities.shape} and {labels.shape}"
+            "need [n, classes] probabilities and n labels; "
+            f"got shapes {probabilities.shape} and {labels.shape}"
         )
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == labels
     edges = np.linspace(0.0, 1.0, bins + 1)
-    # Bin i holds confidences in (edges[i], edges[i + 1]]; a confidence of exactly 0 joins the first.
+    # Bin i holds confidences in (edges[i], edges[i + 1]]; a confidence of 0 joins the first.
     which = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, bins - 1)
-    frame = pd.DataFrame({"bin": which, "confidence": confidence, "correct": correct.astype("float64")})
-    table = frame.groupby("bin").agg(count=("correct", "size"), confidence=("confidence", "mean"),
-                                     accuracy=("correct", "mean"))
+    frame = pd.DataFrame(
+        {"bin": which, "confidence": confidence, "correct": correct.astype("float64")}
+    )
+    table = frame.groupby("bin").agg(
+        count=("correct", "size"), confidence=("confidence", "mean"), accuracy=("correct", "mean")
+    )
     table = table.reindex(range(bins)).assign(lower=edges[:-1], upper=edges[1:])
     table["count"] = table["count"].fillna(0).astype("int64")
     return table[["lower", "upper", "count", "confidence", "accuracy"]].reset_index(drop=True)
 
 
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> float:
+def expected_calibration_error(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = 10
+) -> float:
     """ECE: |accuracy - confidence| per confidence bin, weighted by the bin's share of images."""
     table = reliability_table(probabilities, labels, bins).query("count > 0")
     gaps = (table["accuracy"] - table["confidence"]).abs()
@@ -77,8 +85,12 @@ def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     labels = np.asarray(labels, dtype="int64")
     low, high = np.log(TEMPERATURE_BOUNDS)
     # Searched over log T: the loss is smoother there, and T stays positive.
-    result = minimize_scalar(lambda log_t: _nll(logits, labels, np.exp(log_t)), bounds=(low, high),
-                             method="bounded", options={"xatol": 1e-6})
+    result = minimize_scalar(
+        lambda log_t: _nll(logits, labels, np.exp(log_t)),
+        bounds=(low, high),
+        method="bounded",
+        options={"xatol": 1e-6},
+    )
     return float(np.exp(result.x))
 
 
@@ -99,8 +111,10 @@ def scores(probabilities: np.ndarray, labels: np.ndarray, bins: int = 10) -> dic
     }
 
 
-def cross_fitted_probabilities(logits: np.ndarray, labels: np.ndarray, folds: int = 2, seed: int = 0) -> np.ndarray:
-    """Each image's probabilities under a temperature fitted on the other folds: an honest check of T."""
+def cross_fitted_probabilities(
+    logits: np.ndarray, labels: np.ndarray, folds: int = 2, seed: int = 0
+) -> np.ndarray:
+    """Each image's probabilities under a temperature fitted on the other folds: an honest check."""
     out = np.empty_like(logits, dtype="float64")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for fit_rows, score_rows in splitter.split(logits, labels):
@@ -125,8 +139,31 @@ class CalibrationReport:
         return asdict(self)
 
 
-def calibrate(dog_probability: np.ndarray, labels: np.ndarray, seed: int = 0, bins: int = 10) -> CalibrationReport:
-    """Fit a temperature to validation P(dog) and decide whether it makes the probabilities more honest.
+def _decision(
+    temperature: float, before: dict[str, float], cross: dict[str, float] | None
+) -> tuple[bool, str]:
+    """Whether to apply the temperature, and why (see `calibrate`)."""
+    low, high = TEMPERATURE_BOUNDS
+    if cross is None:
+        return False, "too few images of one class to check a temperature on held-out images"
+    if before["accuracy"] == 1.0:
+        return (
+            False,
+            "no validation image is wrong: any sharpening lowers log loss, T means nothing",
+        )
+    if not low * 1.01 < temperature < high / 1.01:
+        return False, f"T={temperature:.3g} is at the edge of its range {TEMPERATURE_BOUNDS}"
+    if cross["accuracy"] < before["accuracy"]:
+        return False, "it would cost accuracy on held-out images"
+    if cross["log_loss"] >= before["log_loss"] or cross["ece"] > before["ece"]:
+        return False, "on held-out images it does not lower log loss without raising ECE"
+    return True, "on held-out images it lowers log loss, does not raise ECE, keeps accuracy"
+
+
+def calibrate(
+    dog_probability: np.ndarray, labels: np.ndarray, seed: int = 0, bins: int = 10
+) -> CalibrationReport:
+    """Fit a temperature to validation P(dog); decide if it makes the probabilities more honest.
 
     It is applied only if, fitted on one half of the images and judged on the other, it lowers log
     loss, does not raise ECE and keeps accuracy; never when no validation image is misclassified
@@ -137,22 +174,11 @@ def calibrate(dog_probability: np.ndarray, labels: np.ndarray, seed: int = 0, bi
     temperature = fit_temperature(logits, labels)
     before = scores(apply_temperature(logits, 1.0), labels, bins)
     after = scores(apply_temperature(logits, temperature), labels, bins)
-    folds = min(2, int(np.bincount(labels, minlength=2).min()))
-    cross = scores(cross_fitted_probabilities(logits, labels, folds, seed), labels, bins) if folds >= 2 else before
-    low, high = TEMPERATURE_BOUNDS
-    if folds < 2:
-        apply, reason = False, "too few images of one class to check a temperature on held-out images"
-    elif before["accuracy"] == 1.0:
-        apply, reason = False, "no validation image is misclassified: any sharpening lowers log loss, so T means nothing"
-    elif not low * 1.01 < temperature < high / 1.01:
-        apply, reason = False, f"T={temperature:.3g} is at the edge of its range {TEMPERATURE_BOUNDS}: no mistakes to fit"
-    elif cross["accuracy"] < before["accuracy"]:
-        apply, reason = False, "it would cost accuracy on held-out images"
-    elif cross["log_loss"] >= before["log_loss"] or cross["ece"] > before["ece"]:
-        apply, reason = False, "on held-out images it does not lower log loss without raising ECE"
-    else:
-        apply, reason = True, "on held-out images it lowers log loss, does not raise ECE, keeps accuracy"
-    return CalibrationReport(temperature, before, after, cross, apply, reason)
+    cross = None
+    if np.bincount(labels, minlength=2).min() >= 2:
+        cross = scores(cross_fitted_probabilities(logits, labels, 2, seed), labels, bins)
+    apply, reason = _decision(temperature, before, cross)
+    return CalibrationReport(temperature, before, after, cross or before, apply, reason)
 
 
 def calibrated_dog_probability(dog_probability: np.ndarray, temperature: float) -> np.ndarray:

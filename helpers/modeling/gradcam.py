@@ -19,7 +19,7 @@ from helpers.pipeline import make_dataset
 
 
 def feature_layer_path(model: keras.Model) -> list[keras.Layer]:
-    """The layers leading to the last 4-D output: nested models from the outside in, then the layer itself."""
+    """The layers down to the last 4-D output: nested models from the outside in, then the layer."""
     for layer in reversed(model.layers):
         if isinstance(layer, keras.Model):
             try:
@@ -60,12 +60,14 @@ def _without_softmax(layer: keras.Layer) -> Callable:
 def _output_layer(model: keras.Model) -> keras.Layer:
     """The layer that produces the model's (single) output."""
     if len(model.outputs) != 1:
-        raise ValueError(f"model {model.name!r} has {len(model.outputs)} outputs; Grad-CAM needs one")
+        raise ValueError(
+            f"model {model.name!r} has {len(model.outputs)} outputs; Grad-CAM needs one"
+        )
     return model.outputs[0]._keras_history.operation
 
 
 def _rebuild(model: keras.Model, path: list[keras.Layer], logits: bool) -> keras.Model:
-    """`model` on its own weights, returning [feature map at the end of `path`, output] (logits if asked).
+    """`model` on its own weights, returning [feature map at the end of `path`, output or logits].
 
     A nested model on the path is itself rebuilt to expose its inner feature map, and called in
     its place, so the map and the output come from one graph that a gradient can flow through.
@@ -80,9 +82,11 @@ def _rebuild(model: keras.Model, path: list[keras.Layer], logits: bool) -> keras
             captured["feature"], out = _rebuild(layer, path[1:], strip)(*args, **kwargs)
             return out
         if strip:
-            out = (_rebuild(layer, [], True) if isinstance(layer, keras.Model) else _without_softmax(layer))(
-                *args, **kwargs
-            )
+            out = (
+                _rebuild(layer, [], True)
+                if isinstance(layer, keras.Model)
+                else _without_softmax(layer)
+            )(*args, **kwargs)
         else:
             out = layer(*args, **kwargs)
         if layer is head:
@@ -95,14 +99,16 @@ def _rebuild(model: keras.Model, path: list[keras.Layer], logits: bool) -> keras
         for layer in model.layers:
             out = call(layer, out)
     else:
-        clone = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
+        clone = keras.models.clone_model(
+            model, clone_function=lambda layer: layer, call_function=call
+        )
         inputs, out = clone.inputs, clone.outputs[0]
     return keras.Model(inputs, [captured["feature"], out] if path else out)
 
 
 @dataclass(frozen=True)
 class GradCAM:
-    """A model rebuilt to return its last feature map and logits; `explain` gives heatmaps and probabilities."""
+    """A model rebuilt to return its last feature map and logits; `explain` gives heatmaps."""
 
     model: keras.Model
     explainer: keras.Model
@@ -115,14 +121,20 @@ class GradCAM:
         explainer = _rebuild(model, path, logits=True)
         return cls(model, explainer, "/".join(layer.name for layer in path))
 
-    def explain(self, images: np.ndarray, class_index: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Heatmaps (float32, [n, height, width] in [0, 1]) for `class_index` (default: the predicted
+    def explain(
+        self, images: np.ndarray, class_index: Sequence[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Heatmaps (float32, [n, height, width] in [0, 1]) for `class_index` (default: predicted
         class) and the class probabilities (float32, [n, classes]) of a batch of 0-255 images."""
         images = tf.convert_to_tensor(np.asarray(images), dtype=tf.float32)
         with tf.GradientTape() as tape:
             feature, logits = self.explainer(images, training=False)
             logits = tf.cast(logits, tf.float32)
-            chosen = tf.argmax(logits, axis=-1) if class_index is None else tf.constant(class_index, tf.int64)
+            chosen = (
+                tf.argmax(logits, axis=-1)
+                if class_index is None
+                else tf.constant(class_index, tf.int64)
+            )
             score = tf.gather(logits, chosen, axis=1, batch_dims=1)
         # Everything after the gradient is float32, whatever precision the network computes in.
         grads = tf.cast(tape.gradient(score, feature), tf.float32)
@@ -137,13 +149,20 @@ class GradCAM:
 
 
 def load_images(paths: Sequence[str], image_size: int, batch_size: int = 64) -> np.ndarray:
-    """Images as uint8 [n, size, size, 3], decoded and resized exactly as for training (`make_dataset`)."""
-    batches = list(make_dataset(list(paths), image_size=image_size, batch_size=batch_size).as_numpy_iterator())
-    return np.concatenate(batches) if batches else np.zeros((0, image_size, image_size, 3), np.uint8)
+    """Images as uint8 [n, size, size, 3], decoded and resized as for training (`make_dataset`)."""
+    batches = list(
+        make_dataset(list(paths), image_size=image_size, batch_size=batch_size).as_numpy_iterator()
+    )
+    return (
+        np.concatenate(batches) if batches else np.zeros((0, image_size, image_size, 3), np.uint8)
+    )
 
 
 def explain_images(
-    gradcam: GradCAM, images: np.ndarray, class_index: Sequence[int] | None = None, batch_size: int = 32
+    gradcam: GradCAM,
+    images: np.ndarray,
+    class_index: Sequence[int] | None = None,
+    batch_size: int = 32,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`gradcam.explain` over `images` in batches; heatmaps and probabilities for all of them."""
     parts = [
