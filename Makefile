@@ -49,7 +49,7 @@ data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=
 	$(BIN)/python -m helpers.make_data --source "$(SOURCE)" --data-dir "$(or $(DATA_DIR),data)" \
 		$(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
 
-run-all: $(STAMP) ## Run notebooks 01-05 headless into runs/<date-time>-<profile>/ (PROFILE=smoke, EPOCHS=5, DATA_DIR=..., CONFIG=settings.yaml)
+run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke, EPOCHS=5, DATA_DIR=..., CONFIG=settings.yaml)
 	@# With the default data folder and profile and no data yet, fetch it first.
 	@if [ -z "$(DATA_DIR)$(CONFIG)" ] && [ "$(or $(PROFILE),default)" = default ] && [ ! -d data/train ]; then \
 		$(MAKE) --no-print-directory data; fi

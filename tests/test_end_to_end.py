@@ -26,7 +26,7 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
     run = run_series(cfg)
 
     names = {path.name for path in run.root.iterdir()}
-    assert {f"0{i}_" for i in range(1, 6)} <= {
+    assert {f"0{i}_" for i in range(1, 7)} <= {
         name[:3] for name in names if name.endswith(".ipynb")
     }
     assert {
@@ -45,7 +45,12 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
         "training_curves.png",
         "confusion_matrix.png",
         "test_predictions.png",
+        "gradcam_confident.png",
+        "gradcam_test.png",
+        "gradcam_own_photos.png",
+        "reliability_diagram.png",
     } <= figures
+    assert "calibration.json" in names
 
     # A label mapped the wrong way anywhere (files, one-hot order, output index, submission)
     # fails these.
