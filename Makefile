@@ -50,10 +50,10 @@ data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=
 		$(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
 
 run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke, EPOCHS=5, DATA_DIR=..., CONFIG=settings.yaml)
-	@# With the default data folder and profile and no data yet, fetch it first.
-	@if [ -z "$(DATA_DIR)$(CONFIG)" ] && [ "$(or $(PROFILE),default)" = default ] && [ ! -d data/train ]; then \
-		$(MAKE) --no-print-directory data; fi
+	@# With the default data folder and no photos there yet, the settings are checked, then the
+	@# data is fetched as `make data` does (SOURCE=...), then the notebooks run.
 	$(BIN)/python -m helpers.run_series $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \
+		$(if $(DATA_DIR)$(CONFIG),,--fetch-data "$(SOURCE)") \
 		$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
 
 test: lint ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)

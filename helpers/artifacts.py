@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.config import Config, config_to_yaml, project_root
+from helpers.errors import UserError
 
 
 def _umask() -> int:
@@ -58,6 +59,22 @@ def write_json(data: Any, path: Path) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+class MissingRunFileError(UserError, FileNotFoundError):
+    """A file that an earlier notebook of the series writes into the run folder is not there."""
+
+    notebook_hint = (
+        "Notebooks read what the earlier ones wrote into the same run folder: run them in "
+        "order with the same profile and settings, or all at once with make run-all."
+    )
+
+
+def require(path: Path, notebook: str) -> Path:
+    """`path` if it exists, else an error naming the notebook that writes it."""
+    if not Path(path).exists():
+        raise MissingRunFileError(f"{path} does not exist: run notebook {notebook} first.")
+    return Path(path)
+
+
 def _in_run(*parts: str) -> property:
     """A read-only attribute: the path `parts` inside the run folder."""
     return property(lambda self: self.root.joinpath(*parts), doc=f"<run folder>/{'/'.join(parts)}")
@@ -86,6 +103,15 @@ class RunPaths:
     def figure(self, name: str) -> Path:
         """Path of figure `name` (a PNG in figures/)."""
         return self.figures / f"{name}.png"
+
+
+def describe_run(cfg: Config, run: RunPaths) -> str:
+    """Which profile, data and run folder a notebook uses, and how to change them."""
+    return (
+        f"profile {cfg.profile!r}, data: {cfg.data_dir.name}/, run folder: {run.root.name}/\n"
+        "(to change them, set profile or overrides in the first cell, "
+        "or start JupyterLab with make lab PROFILE=... DATA_DIR=...)"
+    )
 
 
 def open_run(cfg: Config) -> RunPaths:

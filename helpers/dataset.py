@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -9,19 +10,26 @@ from sklearn.model_selection import train_test_split
 
 from helpers.artifacts import RunPaths, write_csv
 from helpers.config import Config
+from helpers.errors import UserError
 from helpers.image_check import inspect_files
 from helpers.layout import CLASS_FOLDERS, CLASS_NAMES, TRAIN_DIR, is_image_file, kaggle_category
 
 LAYOUT_HELP = (
     "Put the labelled photos either in the Kaggle layout, {train}/cat.<id>.jpg and "
     "{train}/dog.<id>.jpg, or in one folder per class, {train}/cat/ and {train}/dog/ (any case). "
+    "`make data` fetches and lays out the Kaggle photos. "
     "Set DATA_DIR=... (or CATSDOGS_DATA_DIR) to use another folder, "
     "or run `make run-all PROFILE=smoke` to try the series on generated data."
 )
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(UserError, FileNotFoundError):
     """The data folder is missing, empty, or in no layout this project reads."""
+
+    notebook_hint = (
+        'In a notebook, set overrides = {"data_dir": "/path/to/photos"} in the first cell, '
+        'or profile = "smoke" for generated data, and run the notebook again.'
+    )
 
 
 def find_train_dir(data_dir: Path) -> Path:
@@ -185,3 +193,11 @@ def read_test_labels(path: Path) -> pd.DataFrame:
     if not labels["label"].isin([0, 1]).all():
         raise ValueError(f"{path}: every label must be 0 (cat) or 1 (dog)")
     return labels[["id", "label"]].astype("int64")
+
+
+def known_test_labels(cfg: Config, ids: Sequence[int]) -> list[int] | None:
+    """The true labels of the test images `ids`, or None without a labels file that has them all."""
+    if not cfg.test_labels_available:
+        return None
+    labels = read_test_labels(cfg.test_labels).set_index("id")["label"].reindex(list(ids))
+    return None if labels.isna().any() else labels.astype("int64").tolist()

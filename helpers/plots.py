@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 from sklearn.metrics import confusion_matrix
 
@@ -85,7 +86,8 @@ def plot_class_counts(index: pd.DataFrame) -> Figure:
         x=counts.index, y=counts.values, hue=counts.index, palette="deep", legend=False, ax=ax
     )
     for bars in ax.containers:
-        ax.bar_label(bars)
+        ax.bar_label(bars, padding=2)
+    ax.margins(y=0.15)  # room above the tallest bar for its count
     ax.set(xlabel="class", ylabel="images", title="Images per class")
     fig.tight_layout()
     return fig
@@ -96,7 +98,16 @@ def plot_image_sizes(index: pd.DataFrame) -> Figure:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
     readable = index[index["error"] == ""]
     for ax, column in zip(axes, ("width", "height"), strict=True):
-        sns.histplot(readable[column], bins=30, ax=ax, color="tab:blue")
+        # Few distinct sizes (all 128 px, say): one bar per size, not 30 bins around it.
+        discrete = readable[column].nunique() <= 30
+        sns.histplot(
+            readable[column],
+            bins="auto" if discrete else 30,
+            discrete=discrete,
+            ax=ax,
+            color="tab:blue",
+        )
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # pixels are whole
         ax.set(xlabel=f"{column} (px)", ylabel="images", title=f"Image {column}")
     fig.tight_layout()
     return fig
@@ -147,6 +158,8 @@ def plot_training_curves(history: pd.DataFrame, x: str = "epoch") -> Figure:
             ylabel=metric,
             title=metric.capitalize(),
         )
+        if x == "epoch":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole
         ax.legend()
     fig.tight_layout()
     return fig

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,9 +16,21 @@ from traitlets import default
 
 from helpers.artifacts import RunPaths, open_run
 from helpers.config import Config, ConfigError, load_config, project_root
-from helpers.dataset import DataNotFoundError, list_labelled_images, list_test_images
+from helpers.dataset import list_labelled_images, list_test_images
+from helpers.errors import UserError
+from helpers.layout import TRAIN_DIR
+from helpers.make_data import DataSourceError, prepare_data
+from helpers.make_data.archive import UnsafeArchiveError
+from helpers.make_data.download import DownloadError
 from helpers.modeling.models import model_spec
 from helpers.synthetic import ensure_synthetic_dataset
+
+NO_DOWNLOAD_HELP = (
+    "Without the download you can still: try the series on generated data "
+    "(make run-all PROFILE=smoke), train on photos you have "
+    "(make run-all DATA_DIR=/path/to/photos), "
+    "or lay out a zip you already have (make data SOURCE=/path/to/archive.zip)."
+)
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -40,13 +54,33 @@ def notebook_paths(root: Path | None = None) -> list[Path]:
     return notebooks
 
 
-def check_inputs(cfg: Config) -> None:
-    """Fail fast, before any notebook runs, on missing data or an unknown model."""
-    model_spec(cfg.model)
+def needs_test_images(notebook: Path) -> bool:
+    """Whether a notebook reads the test folder (metadata: catsdogs.needs_test_images)."""
+    metadata = json.loads(notebook.read_text())["metadata"]
+    return bool(metadata.get("catsdogs", {}).get("needs_test_images"))
+
+
+def check_inputs(cfg: Config) -> bool:
+    """Fail fast, before any notebook runs, on missing data; return whether test images exist.
+
+    Training and validation need no test folder: without one, the notebooks that predict the
+    test images are left out. A test folder that is there must be readable.
+    """
     if cfg.synthetic:
         ensure_synthetic_dataset(cfg)
     list_labelled_images(cfg.data_dir)
+    if not cfg.test_dir.exists():
+        return False
     list_test_images(cfg.test_dir)
+    return True
+
+
+def fetch_missing_data(cfg: Config, source: str) -> None:
+    """Run make data's steps into cfg.data_dir when it holds no training images yet."""
+    if cfg.synthetic or (cfg.data_dir / TRAIN_DIR).is_dir():
+        return
+    print(f"[run-all] no photos in {cfg.data_dir} yet: make data SOURCE={source}", flush=True)
+    print(prepare_data(source, cfg.data_dir), flush=True)
 
 
 def with_timestamped_run_dir(cfg: Config) -> Config:
@@ -72,10 +106,17 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
     """Execute each notebook with the run's config into the run folder; return the run's paths."""
     import papermill
 
-    check_inputs(cfg)
+    has_test_images = check_inputs(cfg)
     run = open_run(cfg)
     settings = dataclasses.replace(cfg, run_dir=run.root).to_dict()
     for notebook in notebooks or notebook_paths():
+        if not has_test_images and needs_test_images(notebook):
+            print(
+                f"[run-all] {notebook.name}: skipped, there is no test folder {cfg.test_dir} "
+                "(set TEST_DIR=... to predict test images)",
+                flush=True,
+            )
+            continue
         print(f"[run-all] {notebook.name}", flush=True)
         papermill.execute_notebook(
             str(notebook),
@@ -112,16 +153,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting"
     )
+    parser.add_argument(
+        "--fetch-data",
+        metavar="SOURCE",
+        help="when the data folder has no photos yet, fetch them first (as make data SOURCE=...)",
+    )
     args = parser.parse_args(argv)
     try:
+        # Every setting is checked before anything is fetched or written.
         cfg = load_config(
             profile=args.profile or None,
             config_file=args.config or None,
             overrides=parse_settings(args.set),
         )
-        cfg = with_timestamped_run_dir(cfg)
-        run = run_series(cfg)
-    except (ConfigError, DataNotFoundError, FileExistsError, ValueError) as error:
+        model_spec(cfg.model)
+        if args.fetch_data:
+            fetch_missing_data(cfg, args.fetch_data)
+        run = run_series(with_timestamped_run_dir(cfg))
+    except (DownloadError, DataSourceError, subprocess.CalledProcessError) as error:
+        print(f"run-all: {error}\n{NO_DOWNLOAD_HELP}", file=sys.stderr)
+        return 2
+    except (UserError, UnsafeArchiveError, FileExistsError, ValueError) as error:
         print(f"run-all: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # papermill's execution error names the notebook and cell

@@ -86,6 +86,21 @@ def test_cosine_schedule_warms_up_then_decays_to_zero():
         build_model(cfg)
 
 
+@pytest.mark.parametrize("epochs, warmup", [(1, 1), (2, 5)])
+def test_warm_up_leaves_at_least_one_epoch_of_decay(epochs, warmup):
+    # make run-all EPOCHS=1 with the default one epoch of warm-up: no warm-up, decay to 0.
+    cfg = load_config(overrides={"epochs": epochs, "warmup_epochs": warmup}, environ={})
+    schedule = learning_rate_schedule(cfg, steps_per_epoch=10)
+    first, last = float(schedule(0)), float(schedule(epochs * 10))
+    if epochs == 1:
+        assert first == pytest.approx(cfg.learning_rate)
+    else:
+        assert first == pytest.approx(0.0) and float(schedule(10)) == pytest.approx(
+            cfg.learning_rate
+        )
+    assert last == pytest.approx(0.0, abs=1e-9)
+
+
 def test_plateau_schedule_is_the_configured_constant_rate_and_weight_decay_is_a_setting():
     cfg = load_config(overrides={"weight_decay": 0.02, **PLAIN}, environ={})
     assert learning_rate_schedule(cfg, None) == cfg.learning_rate

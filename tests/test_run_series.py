@@ -1,7 +1,10 @@
+import shutil
+
 import pytest
 
-from helpers.config import ConfigError
-from helpers.run_series import main, notebook_paths, parse_settings
+from helpers.config import ConfigError, load_config
+from helpers.dataset import DataNotFoundError
+from helpers.run_series import check_inputs, main, needs_test_images, notebook_paths, parse_settings
 
 
 def test_notebooks_are_found_in_numbered_order():
@@ -12,6 +15,7 @@ def test_notebooks_are_found_in_numbered_order():
         "03_train_cnn.ipynb",
         "04_training_curves.ipynb",
         "05_predict_submission.ipynb",
+        "06_explain_model.ipynb",
     ]
 
 
@@ -49,3 +53,44 @@ def test_bad_settings_stop_at_once(tmp_path, capsys):
         == 2
     )
     assert "unknown model 'vgg'" in capsys.readouterr().err
+
+
+def test_settings_are_checked_before_any_data_is_fetched(tmp_path, capsys):
+    # No server listens on this port: a fetch attempted before the check would fail differently.
+    source = "http://127.0.0.1:9/kagglecatsanddogs.zip"
+    data_dir = tmp_path / "data"
+    for bad, message in [
+        ("EPOCHS=abc", "epochs='abc' is not a whole number"),
+        ("MODEL=resnet", "unknown model 'resnet'"),
+        ("IMAGE_SIZE=8", "image_size=8 must be at least 16"),
+    ]:
+        code = main(["--fetch-data", source, "--set", f"DATA_DIR={data_dir}", "--set", bad])
+        assert code == 2 and message in capsys.readouterr().err
+    assert not data_dir.exists()
+
+
+def test_a_failed_download_says_what_else_to_do_and_leaves_no_empty_folder(tmp_path, capsys):
+    data_dir = tmp_path / "data"
+    code = main(
+        [
+            "--fetch-data",
+            "http://127.0.0.1:9/kagglecatsanddogs.zip",
+            "--set",
+            f"DATA_DIR={data_dir}",
+        ]
+    )
+    message = capsys.readouterr().err
+    assert code == 2 and "cannot reach http://127.0.0.1:9/kagglecatsanddogs.zip" in message
+    assert "PROFILE=smoke" in message and "DATA_DIR=" in message and "SOURCE=" in message
+    assert not data_dir.exists()
+
+
+def test_without_a_test_folder_training_still_runs_and_prediction_is_left_out(kaggle_dir):
+    shutil.rmtree(kaggle_dir / "test1")
+    cfg = load_config(overrides={"data_dir": str(kaggle_dir)}, environ={})
+    assert check_inputs(cfg) is False
+    needing = [path.name for path in notebook_paths() if needs_test_images(path)]
+    assert needing == ["05_predict_submission.ipynb", "06_explain_model.ipynb"]
+    (kaggle_dir / "test1").mkdir()  # a test folder that is there must hold test images
+    with pytest.raises(DataNotFoundError, match="holds no .jpg"):
+        check_inputs(cfg)

@@ -83,10 +83,19 @@ def prepare_data(
     data_dir = Path(data_dir)
     if (data_dir / TRAIN_DIR).is_dir() and not force:
         return verify_existing(data_dir)
+    downloads = data_dir / "downloads"
+    created = [folder for folder in (data_dir, downloads) if not folder.exists()]
     data_dir.mkdir(parents=True, exist_ok=True)
     for leftover in data_dir.glob(".make-data-*"):  # an interrupted earlier run of ours
         shutil.rmtree(leftover, ignore_errors=True)
-    fetched = fetch_source(source, data_dir / "downloads", sha256, progress)
+    try:
+        fetched = fetch_source(source, downloads, sha256, progress)
+    except BaseException:
+        # A failed fetch leaves no empty folder behind (a partial download stays, to resume).
+        for folder in reversed(created):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
     work = Path(tempfile.mkdtemp(prefix=".make-data-", dir=data_dir))
     try:
         root = _unpack(fetched, work)

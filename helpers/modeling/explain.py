@@ -12,7 +12,7 @@ import pandas as pd
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from helpers.artifacts import RunPaths, write_csv, write_json
+from helpers.artifacts import RunPaths, require, write_csv, write_json
 from helpers.config import project_root
 from helpers.layout import CLASS_NAMES
 from helpers.modeling.calibration import CalibrationReport, calibrated_dog_probability
@@ -24,9 +24,7 @@ CALIBRATED_COLUMN = "calibrated_dog_probability"
 
 def read_predictions(path: Path, notebook: str) -> pd.DataFrame:
     """A predictions CSV of the run folder, or a clear error naming the notebook that writes it."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"{path} does not exist: run notebook {notebook} first.")
-    return pd.read_csv(path).drop(columns=[CALIBRATED_COLUMN], errors="ignore")
+    return pd.read_csv(require(path, notebook)).drop(columns=[CALIBRATED_COLUMN], errors="ignore")
 
 
 def most_confident(frame: pd.DataFrame, count: int) -> pd.DataFrame:

@@ -113,7 +113,8 @@ def learning_rate_schedule(
             "the cosine learning-rate schedule needs steps_per_epoch: "
             "pass build_model(cfg, steps_per_epoch)"
         )
-    warmup_steps = cfg.warmup_epochs * steps_per_epoch
+    # At least one epoch of decay: a one-epoch run (EPOCHS=1) has no warm-up.
+    warmup_steps = min(cfg.warmup_epochs, cfg.epochs - 1) * steps_per_epoch
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0 if warmup_steps else cfg.learning_rate,
         decay_steps=cfg.epochs * steps_per_epoch - warmup_steps,

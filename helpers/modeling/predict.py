@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, log_loss
 
-from helpers.artifacts import RunPaths, write_csv
+from helpers.artifacts import RunPaths, require, write_csv
 from helpers.config import Config
 from helpers.dataset import image_paths, load_dataset_index, load_split
 from helpers.layout import DOG_LABEL
@@ -19,11 +19,7 @@ from helpers.pipeline import make_dataset
 
 def load_model(path: Path) -> keras.Model:
     """The saved Keras model, with a clear error when it is missing."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: run notebook 03_train_cnn to train and save a model."
-        )
-    return keras.models.load_model(path)
+    return keras.models.load_model(require(path, "03_train_cnn"))
 
 
 def predict_dog_probability(

@@ -10,7 +10,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
-from helpers.artifacts import RunPaths, atomic_write
+from helpers.artifacts import RunPaths, atomic_write, require
 from helpers.config import Config
 from helpers.dataset import image_paths
 from helpers.modeling.models import inference_network
@@ -169,9 +169,7 @@ def train_model(
 
 def load_history(run: RunPaths) -> pd.DataFrame:
     """The training history saved in the run folder, with a 1-based `epoch` column."""
-    if not run.history.is_file():
-        raise FileNotFoundError(f"{run.history} does not exist: run notebook 03_train_cnn first.")
-    history = pd.read_csv(run.history)
+    history = pd.read_csv(require(run.history, "03_train_cnn"))
     history["epoch"] = history["epoch"] + 1
     return history
 

@@ -1,0 +1,35 @@
+"""Errors a user can fix show as one paragraph in a notebook: what is wrong and how to fix it."""
+
+from IPython.core.interactiveshell import InteractiveShell
+
+from helpers.errors import UserError
+
+
+def test_a_notebook_shows_the_message_and_the_notebook_fix_not_the_stack(capsys):
+    shell = InteractiveShell.instance()
+    shell.run_cell(
+        "from helpers.config import load_config\nload_config(overrides={'epoch': 3}, environ={})"
+    )
+    shown = capsys.readouterr().out
+    assert "ConfigError: overrides: unknown setting 'epoch'" in shown
+    assert "first cell" in shown and "make run-all EPOCHS=5" in shown
+    assert "Traceback" not in shown and "config.py" not in shown
+
+
+def test_missing_data_and_untrained_models_are_user_errors(tmp_path):
+    from helpers.artifacts import MissingRunFileError
+    from helpers.dataset import DataNotFoundError, list_labelled_images
+    from helpers.modeling.predict import load_model
+
+    for call, kind in [
+        (lambda: list_labelled_images(tmp_path / "nothing"), DataNotFoundError),
+        (lambda: load_model(tmp_path / "model.keras"), MissingRunFileError),
+    ]:
+        try:
+            call()
+        except UserError as error:
+            assert isinstance(error, kind)
+            text = "\n".join(error._render_traceback_())
+            assert str(tmp_path) in text and "notebook" in text and "make" in text
+        else:
+            raise AssertionError(f"{kind.__name__} not raised")
