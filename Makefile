@@ -16,7 +16,7 @@ PROFILE ?=
 CONFIG ?=
 RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
 	LEARNING_RATE WEIGHT_DECAY LR_SCHEDULE WARMUP_EPOCHS PRECISION TRAIN_MINUTES MAX_TRAIN_IMAGES \
-	VAL_FRACTION AUGMENT SEED
+	VAL_FRACTION AUGMENT SEED WEIGHTS FINE_TUNE_EPOCHS FINE_TUNE_LEARNING_RATE
 
 # make bench: the labelled photos (train/, test1/) it measures on, and extra arguments for it.
 BENCH_DATA ?= $(if $(wildcard ../shared/datasets/kaggle-cats-dogs-128/train),../shared/datasets/kaggle-cats-dogs-128,data)
@@ -40,7 +40,7 @@ data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=
 	$(BIN)/python -m helpers.make_data --source "$(SOURCE)" --data-dir "$(or $(DATA_DIR),data)" \
 		$(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
 
-run-all: $(STAMP) ## Run notebooks 01-05 headless into runs/<date-time>-<profile>/ (PROFILE=smoke, EPOCHS=5, DATA_DIR=..., CONFIG=settings.yaml)
+run-all: $(STAMP) ## Run notebooks 01-05 headless into runs/<date-time>-<profile>/ (PROFILE=smoke|transfer, EPOCHS=5, DATA_DIR=..., WEIGHTS=..., CONFIG=settings.yaml)
 	@# With the default data folder and profile and no data yet, fetch it first.
 	@if [ -z "$(DATA_DIR)$(CONFIG)" ] && [ "$(or $(PROFILE),default)" = default ] && [ ! -d data/train ]; then \
 		$(MAKE) --no-print-directory data; fi

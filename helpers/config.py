@@ -69,6 +69,12 @@ class Config:
     reduce_lr_patience: int = 2
     train_minutes: float | None = None  # stop after the epoch that leaves too little time for another
     seed: int = 42
+    # Pretrained backbones only (model: mobilenet_v3_small, efficientnet_v2_b0, efficientnet_v2_s):
+    # phase 1 trains the head for `epochs`, phase 2 fine-tunes the backbone's top layers.
+    weights: Path | None = None  # the backbone's weights file; None: download ImageNet's (cached)
+    fine_tune_epochs: int = 5  # phase 2 epochs; 0: train the head only
+    fine_tune_layers: int | None = None  # top backbone layers phase 2 unfreezes; None: its own choice
+    fine_tune_learning_rate: float = 1e-5  # phase 2's constant rate, far below the head's
 
     def __post_init__(self) -> None:
         checks = {
@@ -88,6 +94,9 @@ class Config:
             and (self.lr_schedule != "cosine" or self.warmup_epochs < self.epochs),
             "precision": self.precision in PRECISIONS,
             "train_minutes": self.train_minutes is None or self.train_minutes > 0,
+            "fine_tune_epochs": self.fine_tune_epochs >= 0,
+            "fine_tune_layers": self.fine_tune_layers is None or self.fine_tune_layers >= 1,
+            "fine_tune_learning_rate": self.fine_tune_learning_rate > 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -107,6 +116,9 @@ class Config:
                 "warmup_epochs": "at least 0, and fewer than epochs with the cosine schedule",
                 "precision": " or ".join(PRECISIONS),
                 "train_minutes": "empty or positive",
+                "fine_tune_epochs": "at least 0",
+                "fine_tune_layers": "empty or at least 1",
+                "fine_tune_learning_rate": "positive",
             }
             raise ConfigError(
                 "; ".join(f"{name}={getattr(self, name)!r} must be {limits[name]}" for name in bad)
@@ -160,6 +172,27 @@ PROFILES: dict[str, dict[str, Any]] = {
         "early_stopping_patience": 3,
         "shuffle_buffer": 512,
     },
+}
+
+# Fine-tuning a pretrained ImageNet backbone, the keras.io transfer-learning guide's recipe:
+# the new head at 1e-3 on the frozen backbone, then its top layers at 1e-5.
+PROFILES["transfer"] = {
+    "model": "mobilenet_v3_small",
+    "image_size": 160,
+    "epochs": 5,
+    "fine_tune_epochs": 5,
+    "learning_rate": 1e-3,
+    "fine_tune_learning_rate": 1e-5,
+    "lr_schedule": "plateau",
+    "precision": "float32",
+    "early_stopping_patience": 3,
+}
+# The transfer recipe at the smoke profile's size, on its synthetic set: give it WEIGHTS= (README).
+PROFILES["transfer-smoke"] = {
+    **PROFILES["transfer"],
+    **{k: v for k, v in PROFILES["smoke"].items() if k != "epochs"},
+    "epochs": 3,
+    "fine_tune_epochs": 2,
 }
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config))
@@ -285,6 +318,7 @@ def _resolve_paths(cfg: Config) -> Config:
         test_dir=absolute(cfg.test_dir) if cfg.test_dir else data_dir / "test1",
         test_labels=absolute(cfg.test_labels) if cfg.test_labels else data_dir / "test1_labels.csv",
         run_dir=absolute(cfg.run_dir) if cfg.run_dir else None,
+        weights=absolute(cfg.weights) if cfg.weights else None,
     )
 
 

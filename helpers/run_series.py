@@ -15,6 +15,7 @@ from traitlets import default
 from helpers.artifacts import RunPaths, open_run
 from helpers.config import Config, ConfigError, load_config, project_root
 from helpers.dataset import DataNotFoundError, list_labelled_images, list_test_images
+from helpers.modeling.backbones import BACKBONES, WeightsUnavailableError, weights_file
 from helpers.modeling.models import check_model_name
 from helpers.synthetic import ensure_synthetic_dataset
 
@@ -38,6 +39,8 @@ def notebook_paths(root: Path | None = None) -> list[Path]:
 def check_inputs(cfg: Config) -> None:
     """Fail fast, before any notebook runs, on missing data or an unknown model."""
     check_model_name(cfg.model)
+    if cfg.model in BACKBONES:
+        weights_file(cfg)  # download the pretrained weights (or find cfg.weights) before any notebook runs
     if cfg.synthetic:
         ensure_synthetic_dataset(cfg)
     list_labelled_images(cfg.data_dir)
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         cfg = with_timestamped_run_dir(cfg)
         run = run_series(cfg)
-    except (ConfigError, DataNotFoundError, FileExistsError, ValueError) as error:
+    except (ConfigError, DataNotFoundError, FileExistsError, ValueError, WeightsUnavailableError) as error:
         print(f"run-all: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # papermill's execution error names the notebook and cell

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import keras
 from keras import layers
@@ -11,6 +12,7 @@ from keras import layers
 from helpers.augmentation import build_augmentation
 from helpers.config import Config
 from helpers.dataset import CLASS_NAMES
+from helpers.modeling.backbones import BACKBONES, build_transfer_network, load_backbone_weights
 
 
 def _image_input(image_size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -89,6 +91,9 @@ MODELS: dict[str, ModelSpec] = {
     "seed_cnn": ModelSpec(build_seed_cnn, "rmsprop", 1e-3),
     "compact_cnn": ModelSpec(build_compact_cnn, "adamw", 3e-4, weight_decay=1e-4),
     "large_cnn": ModelSpec(build_large_cnn, "adamw", 1e-3, weight_decay=0.05),
+    # Pretrained backbones with a new head (helpers.modeling.backbones); the rate is phase 1's.
+    **{name: ModelSpec(partial(build_transfer_network, name), "adamw", 1e-3, weight_decay=1e-4)
+       for name in BACKBONES},
 }
 
 
@@ -134,12 +139,19 @@ def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
     spec = check_model_name(cfg.model)
     keras.mixed_precision.set_global_policy(cfg.precision)
     network = spec.build(cfg.image_size)
+    if cfg.model in BACKBONES:
+        load_backbone_weights(network, cfg)
     model = network
     if cfg.augment:
         inputs = keras.Input((cfg.image_size, cfg.image_size, 3), name="image")
         model = keras.Model(inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training")
+    return compile_model(model, make_optimizer(cfg, steps_per_epoch))
+
+
+def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> keras.Model:
+    """Compile `model` with `optimizer`, categorical cross-entropy and accuracy."""
     model.compile(
-        optimizer=make_optimizer(cfg, steps_per_epoch),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
@@ -148,5 +160,7 @@ def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
 
 def inference_network(model: keras.Model) -> keras.Model:
     """The network without its training-only augmentation: what is saved and predicts."""
+    if "augmentation" not in [layer.name for layer in model.layers]:
+        return model  # already the network (which may nest a pretrained backbone)
     nested = [layer for layer in model.layers if isinstance(layer, keras.Model) and layer.name != "augmentation"]
     return nested[0] if nested else model
