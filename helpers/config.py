@@ -73,7 +73,7 @@ class Config:
     # phase 1 trains the head for `epochs`, phase 2 fine-tunes the backbone's top layers.
     weights: Path | None = None  # the backbone's weights file; None: download ImageNet's (cached)
     fine_tune_epochs: int = 5  # phase 2 epochs; 0: train the head only
-    fine_tune_layers: int | None = None  # top backbone layers phase 2 unfreezes; None: its own choice
+    fine_tune_layers: int | None = None  # top backbone layers phase 2 unfreezes; None: its own
     fine_tune_learning_rate: float = 1e-5  # phase 2's constant rate, far below the head's
 
     def __post_init__(self) -> None:

@@ -105,7 +105,7 @@ def plot_training_curves(history: pd.DataFrame, x: str = "epoch") -> Figure:
 
 
 def _phase_two_start(history: pd.DataFrame, x: str) -> float:
-    """Where phase 2 begins on the `x` axis: halfway between the last head epoch and the first fine-tuning one."""
+    """Where phase 2 begins on the `x` axis: between the last head and first fine-tuning epochs."""
     first = int((history["phase"] == 2).to_numpy().argmax())
     return float(history[x].iloc[first] + history[x].iloc[max(first - 1, 0)]) / 2
 

@@ -40,7 +40,7 @@ def check_inputs(cfg: Config) -> None:
     """Fail fast, before any notebook runs, on missing data or an unknown model."""
     check_model_name(cfg.model)
     if cfg.model in BACKBONES:
-        weights_file(cfg)  # download the pretrained weights (or find cfg.weights) before any notebook runs
+        weights_file(cfg)  # fetch the pretrained weights (or find cfg.weights) before any notebook
     if cfg.synthetic:
         ensure_synthetic_dataset(cfg)
     list_labelled_images(cfg.data_dir)
@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         cfg = with_timestamped_run_dir(cfg)
         run = run_series(cfg)
-    except (ConfigError, DataNotFoundError, FileExistsError, ValueError, WeightsUnavailableError) as error:
+    except (
+        ConfigError, DataNotFoundError, FileExistsError, ValueError, WeightsUnavailableError
+    ) as error:
         print(f"run-all: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # papermill's execution error names the notebook and cell

@@ -1,4 +1,4 @@
-"""Pretrained keras.applications backbones: the network around them, their ImageNet weights, freezing.
+"""Pretrained keras.applications backbones: the network around them, ImageNet weights, freezing.
 
 The ImageNet weights are fetched exactly as keras.applications fetches them: `keras.utils.get_file`
 with the application's own URL and MD5 hash, cached in ~/.keras/models ($KERAS_HOME/models).
@@ -30,7 +30,9 @@ from helpers.dataset import CLASS_NAMES
 # a module-level table so that tests can point it at a local server.
 WEIGHTS_BASE_URLS: dict[str, str] = {
     "mobilenet_v3": "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/",
-    "efficientnet_v2": "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/",
+    "efficientnet_v2": (
+        "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/"
+    ),
 }
 
 
@@ -83,7 +85,7 @@ class WeightsUnavailableError(RuntimeError):
     """Pretrained weights that cannot be downloaded or read; the message says what to do."""
 
     def _render_traceback_(self) -> list[str]:
-        # IPython (so Jupyter and papermill) shows this instead of a traceback: the message is the point.
+        # IPython (so Jupyter and papermill) shows this instead of a traceback wall.
         return [f"{type(self).__name__}: {self}"]
 
 
@@ -117,7 +119,7 @@ def backbone_of(network: keras.Model) -> keras.Model:
 
 
 def build_transfer_network(name: str, image_size: int, dropout: float = 0.2) -> keras.Model:
-    """Backbone `name` (frozen), global average pooling, dropout and a float32 softmax over the classes."""
+    """Backbone `name` (frozen), global average pooling, dropout and a float32 softmax."""
     inputs = keras.Input((image_size, image_size, 3), name="image")
     backbone = build_backbone(name, image_size)
     backbone.trainable = False
@@ -126,12 +128,14 @@ def build_transfer_network(name: str, image_size: int, dropout: float = 0.2) -> 
     x = backbone(inputs, training=False)
     x = layers.GlobalAveragePooling2D(name="global_pool")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(len(CLASS_NAMES), activation="softmax", dtype="float32", name="probabilities")(x)
+    outputs = layers.Dense(
+        len(CLASS_NAMES), activation="softmax", dtype="float32", name="probabilities"
+    )(x)
     return keras.Model(inputs, outputs, name=name)
 
 
 def fine_tune_layer_count(network: keras.Model, cfg: Config) -> int:
-    """How many of the backbone's top layers phase 2 unfreezes: cfg.fine_tune_layers or the backbone's default."""
+    """How many top backbone layers phase 2 unfreezes: cfg.fine_tune_layers, or the backbone's."""
     backbone = backbone_of(network)
     if cfg.fine_tune_layers is not None:
         return min(cfg.fine_tune_layers, len(backbone.layers))
@@ -156,35 +160,40 @@ def set_phase(network: keras.Model, phase: int, fine_tune_layers: int = 0) -> No
 
 
 def keras_cache_dir() -> Path:
-    """The folder keras.utils.get_file caches in: $KERAS_HOME, else ~/.keras (/tmp/.keras if not writable)."""
+    """The folder keras.utils.get_file caches in: $KERAS_HOME, else ~/.keras (or /tmp/.keras)."""
     home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras").expanduser()
     home.mkdir(parents=True, exist_ok=True)
     return home if os.access(home, os.W_OK) else Path("/tmp/.keras")
 
 
 def download_imagenet_weights(name: str) -> Path:
-    """The backbone's ImageNet weights file, downloaded once into the Keras cache and hash-checked."""
+    """The backbone's ImageNet weights, downloaded once into the Keras cache, hash-checked."""
     spec = backbone_spec(name)
     cache = keras_cache_dir()
     target = cache / "models" / spec.file_name
     try:
         path = keras.utils.get_file(
-            spec.file_name, spec.origin, cache_subdir="models", file_hash=spec.file_hash, cache_dir=str(cache)
+            spec.file_name,
+            spec.origin,
+            cache_subdir="models",
+            file_hash=spec.file_hash,
+            cache_dir=str(cache),
         )
     except Exception as error:  # noqa: BLE001 - any failure gets the same advice
         # get_file removes a partial download, but keeps a complete one that fails the hash check.
         target.unlink(missing_ok=True)
         raise WeightsUnavailableError(
             f"could not download the ImageNet weights of backbone {name!r}: {spec.file_name} from "
-            f"{spec.origin} ({error}); nothing was kept in {target.parent}. Without internet access, "
-            f"get that file on another machine, copy it here and run again with "
-            f"WEIGHTS=/path/to/{spec.file_name} (the `weights` setting), or put it in {target.parent}/."
+            f"{spec.origin} ({error}); nothing was kept in {target.parent}. "
+            "Without internet access, get that file on another machine, copy it here and run "
+            f"again with WEIGHTS=/path/to/{spec.file_name} (the `weights` setting), or put it in "
+            f"{target.parent}/."
         ) from None
     return Path(path)
 
 
 def weights_file(cfg: Config) -> Path:
-    """The weights file of cfg.model's backbone: cfg.weights when set, else the downloaded ImageNet weights."""
+    """The backbone's weights file: cfg.weights when set, else the downloaded ImageNet weights."""
     spec = backbone_spec(cfg.model)
     if cfg.weights is None:
         return download_imagenet_weights(cfg.model)
@@ -197,7 +206,7 @@ def weights_file(cfg: Config) -> Path:
 
 
 def load_backbone_weights(network: keras.Model, cfg: Config) -> Path:
-    """Load the backbone's weights (ImageNet or cfg.weights) into `network`; return the file used."""
+    """Load the backbone's weights (ImageNet or cfg.weights) into `network`; return the file."""
     path = weights_file(cfg)
     try:
         # keras.applications loads its files the same way: model.load_weights on the .h5 file.
@@ -212,13 +221,17 @@ def load_backbone_weights(network: keras.Model, cfg: Config) -> Path:
     return path
 
 
-def _known_values(layer: keras.Layer, variable: keras.Variable, rng: np.random.Generator) -> np.ndarray:
-    """Seeded values for one weight: LeCun-normal kernels, small biases, batch norm near identity."""
+def _known_values(
+    layer: keras.Layer, variable: keras.Variable, rng: np.random.Generator
+) -> np.ndarray:
+    """Seeded values of one weight: LeCun-normal kernels, small biases, batch norm near identity."""
     shape = tuple(variable.shape)
     kind = variable.path.rsplit("/", 1)[-1]
     if kind == "kernel":
         # fan-in: a depthwise kernel sees one channel; others see every input channel.
-        fan_in = int(np.prod(shape[:2] if isinstance(layer, layers.DepthwiseConv2D) else shape[:-1]))
+        fan_in = int(
+            np.prod(shape[:2] if isinstance(layer, layers.DepthwiseConv2D) else shape[:-1])
+        )
         return rng.normal(0.0, np.sqrt(1.0 / fan_in), shape).astype(variable.dtype)
     if kind == "gamma":
         return (1.0 + rng.normal(0.0, 0.01, shape)).astype(variable.dtype)
@@ -228,7 +241,7 @@ def _known_values(layer: keras.Layer, variable: keras.Variable, rng: np.random.G
 
 
 def _calibrate_batch_norm(backbone: keras.Model, images: np.ndarray) -> None:
-    """Set every batch-norm layer's statistics to those of `images`, so the features keep a usable scale."""
+    """Set each batch-norm layer's statistics to those of `images`: features of a usable scale."""
     norms = [layer for layer in backbone.layers if isinstance(layer, layers.BatchNormalization)]
     momenta = [norm.momentum for norm in norms]
     for norm in norms:
@@ -249,7 +262,9 @@ def write_test_weights(path: Path, model: str = "mobilenet_v3_small", seed: int 
 
     path = Path(path)
     if not path.name.endswith(".h5") or path.name.endswith(".weights.h5"):
-        raise ValueError(f"{path}: the file name must end in .h5 (not .weights.h5), as keras.applications' do")
+        raise ValueError(
+            f"{path}: the file name must end in .h5 (not .weights.h5), as keras.applications' do"
+        )
     if path.exists():
         raise FileExistsError(f"{path} already exists: choose another path or remove it first")
     backbone = build_backbone(model, 64)  # weights do not depend on the input size
@@ -268,9 +283,13 @@ def write_test_weights(path: Path, model: str = "mobilenet_v3_small", seed: int 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: write-test-weights PATH [--model NAME] [--seed N]."""
-    parser = argparse.ArgumentParser(description="Backbone weights for machines without the ImageNet files.")
+    parser = argparse.ArgumentParser(
+        description="Backbone weights for machines without the ImageNet files."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    write = commands.add_parser("write-test-weights", help="write seeded (not ImageNet) weights of a backbone")
+    write = commands.add_parser(
+        "write-test-weights", help="write seeded (not ImageNet) weights of a backbone"
+    )
     write.add_argument("path", type=Path, help="the .h5 file to write")
     write.add_argument("--model", default="mobilenet_v3_small", choices=sorted(BACKBONES))
     write.add_argument("--seed", type=int, default=0)
@@ -280,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileExistsError) as error:
         print(f"write-test-weights: {error}", file=sys.stderr)
         return 2
-    print(f"wrote seeded test weights of {args.model} (not ImageNet weights) to {path}: "
-          f"use them with WEIGHTS={path} MODEL={args.model}")
+    print(
+        f"wrote seeded test weights of {args.model} (not ImageNet weights) to {path}: "
+        f"use them with WEIGHTS={path} MODEL={args.model}"
+    )
     return 0
 
 

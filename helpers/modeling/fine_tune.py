@@ -35,7 +35,7 @@ def phases_file(run: RunPaths) -> Path:
 
 
 class PhaseLog(keras.callbacks.Callback):
-    """Adds `phase` (1: the head, 2: fine-tuning) to each epoch's logs, so history.csv says which."""
+    """Adds `phase` (1: the head, 2: fine-tuning) to each epoch's logs, and so to history.csv."""
 
     def __init__(self, phase: int) -> None:
         super().__init__()
@@ -65,11 +65,13 @@ class PhaseOneDone(keras.callbacks.Callback):
 def phase_callbacks(
     cfg: Config, run: RunPaths, phase: int, resuming: bool | None
 ) -> list[keras.callbacks.Callback]:
-    """The usual callbacks with the phase logged, and phase 1's end recorded before BackupAndRestore."""
+    """The usual callbacks, the phase logged, phase 1's end recorded before BackupAndRestore."""
     callbacks = [PhaseLog(phase), *make_callbacks(cfg, run, resuming)]
     if phase == 1:
         budget = next((c for c in callbacks if isinstance(c, TimeBudget)), None)
-        backup = next(i for i, c in enumerate(callbacks) if isinstance(c, keras.callbacks.BackupAndRestore))
+        backup = next(
+            i for i, c in enumerate(callbacks) if isinstance(c, keras.callbacks.BackupAndRestore)
+        )
         callbacks.insert(backup, PhaseOneDone(cfg, run, budget))
     return callbacks
 
@@ -95,9 +97,13 @@ def other_phase_optimizer_ignored() -> Iterator[None]:
 
 
 def train_in_two_phases(
-    cfg: Config, run: RunPaths, model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset
+    cfg: Config,
+    run: RunPaths,
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
 ) -> pd.DataFrame:
-    """Train the head, then fine-tune the backbone's top; save the best epoch's network; return the history."""
+    """Train the head, fine-tune the backbone's top, save the best epoch's network; the history."""
     network = inference_network(model)
     state_path = phases_file(run)
     if not state_path.is_file():
@@ -107,15 +113,26 @@ def train_in_two_phases(
     state = json.loads(state_path.read_text())
     if state["fine_tune"]:
         layers = fine_tune_layer_count(network, cfg)
-        print(f"Phase 2: fine-tuning the backbone's top {layers} layers at learning rate "
-              f"{cfg.fine_tune_learning_rate:g}, {cfg.fine_tune_epochs} epochs")
+        print(
+            f"Phase 2: fine-tuning the backbone's top {layers} layers at learning rate "
+            f"{cfg.fine_tune_learning_rate:g}, {cfg.fine_tune_epochs} epochs"
+        )
         with other_phase_optimizer_ignored():
-            model.load_weights(run.checkpoint)  # from phase 1's best epoch; a phase-2 backup wins later
+            model.load_weights(
+                run.checkpoint
+            )  # from phase 1's best epoch; a phase-2 backup wins later
         set_phase(network, 2, layers)
         compile_model(model, fine_tune_optimizer(cfg))
         start = int(state["head_epochs"])
         callbacks = phase_callbacks(cfg, run, 2, resuming=True)
-        fit_epochs(model, train_ds, val_ds, callbacks, epochs=start + cfg.fine_tune_epochs, initial_epoch=start)
+        fit_epochs(
+            model,
+            train_ds,
+            val_ds,
+            callbacks,
+            epochs=start + cfg.fine_tune_epochs,
+            initial_epoch=start,
+        )
     with other_phase_optimizer_ignored():
         history = save_best_network(run, model)
     state_path.unlink()  # training is complete: a re-run starts afresh

@@ -136,7 +136,7 @@ def make_callbacks(
 def train_model(
     cfg: Config, run: RunPaths, model: keras.Model, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset
 ) -> pd.DataFrame:
-    """Fit `model`, save the best epoch's network (without augmentation) as run.model; return the history.
+    """Fit `model`, save the best epoch's network (no augmentation) as run.model; the history.
 
     A pretrained backbone (cfg.model in BACKBONES) trains in two phases: helpers.modeling.fine_tune.
     """
@@ -173,7 +173,7 @@ def fit_epochs(
 
 
 def save_best_network(run: RunPaths, model: keras.Model) -> pd.DataFrame:
-    """Load the best epoch's weights, save the network (without augmentation) as run.model; return the history."""
+    """Save the best epoch's network (no augmentation) as run.model; return the history."""
     model.load_weights(run.checkpoint)
     atomic_write(run.model, lambda tmp: inference_network(model).save(tmp))
     return load_history(run)
