@@ -16,7 +16,7 @@ PROFILE ?=
 CONFIG ?=
 RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
 	LEARNING_RATE WEIGHT_DECAY LR_SCHEDULE WARMUP_EPOCHS PRECISION TRAIN_MINUTES MAX_TRAIN_IMAGES \
-	VAL_FRACTION AUGMENT SEED
+	VAL_FRACTION AUGMENT SEED WEIGHTS FINE_TUNE_EPOCHS FINE_TUNE_LEARNING_RATE
 
 # make lab: extra arguments for `jupyter lab` (LAB_ARGS="--port 8890 --no-browser"). Jupyter refuses
 # to run as root without --allow-root, so it is added for root only. PROFILE and the run-all
@@ -49,7 +49,7 @@ data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=
 	$(BIN)/python -m helpers.make_data --source "$(SOURCE)" --data-dir "$(or $(DATA_DIR),data)" \
 		$(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
 
-run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke, EPOCHS=5, DATA_DIR=..., CONFIG=settings.yaml)
+run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke|transfer, EPOCHS=5, DATA_DIR=..., WEIGHTS=..., CONFIG=settings.yaml)
 	@# With the default data folder and no photos there yet, the settings are checked, then the
 	@# data is fetched as `make data` does (SOURCE=...), then the notebooks run.
 	$(BIN)/python -m helpers.run_series $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \

@@ -85,6 +85,12 @@ class Config:
     reduce_lr_patience: int = 2
     train_minutes: float | None = 26  # stop after the epoch that leaves too little time for another
     seed: int = 42
+    # Pretrained backbones only (model: mobilenet_v3_small, efficientnet_v2_b0, efficientnet_v2_s):
+    # phase 1 trains the head for `epochs`, phase 2 fine-tunes the backbone's top layers.
+    weights: Path | None = None  # the backbone's weights file; None: download ImageNet's (cached)
+    fine_tune_epochs: int = 5  # phase 2 epochs; 0: train the head only
+    fine_tune_layers: int | None = None  # top backbone layers phase 2 unfreezes; None: its own
+    fine_tune_learning_rate: float = 1e-5  # phase 2's constant rate, far below the head's
 
     def __post_init__(self) -> None:
         problems = [
@@ -132,6 +138,13 @@ CHECKS: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
     ("warmup_epochs", lambda c: c.warmup_epochs >= 0, "at least 0"),
     ("precision", lambda c: c.precision in PRECISIONS, " or ".join(PRECISIONS)),
     ("train_minutes", lambda c: _optional(c.train_minutes, lambda v: v > 0), "empty or positive"),
+    ("fine_tune_epochs", lambda c: c.fine_tune_epochs >= 0, "at least 0"),
+    (
+        "fine_tune_layers",
+        lambda c: _optional(c.fine_tune_layers, lambda v: v >= 1),
+        "empty or at least 1",
+    ),
+    ("fine_tune_learning_rate", lambda c: c.fine_tune_learning_rate > 0, "positive"),
 )
 
 # Profiles list only what differs from the default recipe (the dataclass defaults).
@@ -164,6 +177,30 @@ PROFILES: dict[str, dict[str, Any]] = {
         "shuffle_buffer": 512,
         "train_minutes": None,
     },
+}
+
+# Fine-tuning a pretrained ImageNet backbone, the keras.io transfer-learning guide's recipe:
+# the new head at 1e-3 on the frozen backbone, then its top layers at 1e-5.
+PROFILES["transfer"] = {
+    "model": "mobilenet_v3_small",
+    "image_size": 160,
+    "epochs": 5,
+    "fine_tune_epochs": 5,
+    "learning_rate": 1e-3,
+    "weight_decay": 1e-4,
+    "fine_tune_learning_rate": 1e-5,
+    "lr_schedule": "plateau",
+    "precision": "float32",
+    "early_stopping_patience": 3,
+    "train_minutes": None,
+}
+# The transfer recipe at the smoke profile's size, on its synthetic set: give it WEIGHTS= (README).
+PROFILES["transfer-smoke"] = {
+    **PROFILES["transfer"],
+    **{name: PROFILES["smoke"][name] for name in ("synthetic", "data_dir", "image_size")},
+    **{name: PROFILES["smoke"][name] for name in ("batch_size", "shuffle_buffer")},
+    "epochs": 3,
+    "fine_tune_epochs": 2,
 }
 
 SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Config))
@@ -305,6 +342,7 @@ def _resolve_paths(cfg: Config) -> Config:
         test_dir=absolute(cfg.test_dir) if cfg.test_dir else data_dir / TEST_DIR,
         test_labels=absolute(cfg.test_labels) if cfg.test_labels else data_dir / TEST_LABELS,
         run_dir=absolute(cfg.run_dir) if cfg.run_dir else None,
+        weights=absolute(cfg.weights) if cfg.weights else None,
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 
 class UserError(Exception):
     """A problem with the user's data, settings or run folder, with what to do about it.
@@ -16,7 +14,5 @@ class UserError(Exception):
     notebook_hint = ""  # how to fix it from a notebook, added to the message there
 
     def _render_traceback_(self) -> list[str]:
-        text = " ".join(
-            part for part in (f"{type(self).__name__}: {self}", self.notebook_hint) if part
-        )
-        return textwrap.wrap(text, width=100, break_long_words=False, break_on_hyphens=False)
+        message = f"{type(self).__name__}: {self}"
+        return [f"{message} {self.notebook_hint}" if self.notebook_hint else message]

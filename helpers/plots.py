@@ -153,6 +153,13 @@ def plot_training_curves(history: pd.DataFrame, x: str = "epoch") -> Figure:
         ax.axvline(
             best[x], color="grey", linestyle="--", label=f"best epoch ({int(best['epoch'])})"
         )
+        if "phase" in history and (history["phase"] == 2).any():  # a pretrained backbone's run
+            ax.axvline(
+                _phase_two_start(history, x),
+                color="tab:green",
+                linestyle=":",
+                label="fine-tuning begins",
+            )
         ax.set(
             xlabel="epoch" if x == "epoch" else "wall time (s)",
             ylabel=metric,
@@ -163,6 +170,12 @@ def plot_training_curves(history: pd.DataFrame, x: str = "epoch") -> Figure:
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def _phase_two_start(history: pd.DataFrame, x: str) -> float:
+    """Where phase 2 begins on the `x` axis: between the last head and first fine-tuning epochs."""
+    first = int((history["phase"] == 2).to_numpy().argmax())
+    return float(history[x].iloc[first] + history[x].iloc[max(first - 1, 0)]) / 2
 
 
 def plot_confusion_matrix(true_labels: Sequence[int], predicted_labels: Sequence[int]) -> Figure:

@@ -22,6 +22,7 @@ from helpers.layout import TRAIN_DIR
 from helpers.make_data import DataSourceError, prepare_data
 from helpers.make_data.archive import UnsafeArchiveError
 from helpers.make_data.download import DownloadError
+from helpers.modeling.backbones import BACKBONES, weights_file
 from helpers.modeling.models import model_spec
 from helpers.synthetic import ensure_synthetic_dataset
 
@@ -66,6 +67,8 @@ def check_inputs(cfg: Config) -> bool:
     Training and validation need no test folder: without one, the notebooks that predict the
     test images are left out. A test folder that is there must be readable.
     """
+    if cfg.model in BACKBONES:
+        weights_file(cfg)  # fetch the pretrained weights (or find cfg.weights) before any notebook
     if cfg.synthetic:
         ensure_synthetic_dataset(cfg)
     list_labelled_images(cfg.data_dir)

@@ -85,9 +85,8 @@ def test_calibrate_applies_a_temperature_that_helps_on_held_out_images():
 
 def test_calibrate_refuses_a_temperature_when_no_validation_image_is_wrong():
     labels = np.tile([0, 1], 30)
-    dog_probability = np.where(
-        labels == 1, 0.999, 0.001
-    )  # all right and sure: sharpening always "helps"
+    # All right and sure: sharpening always "helps".
+    dog_probability = np.where(labels == 1, 0.999, 0.001)
     report = calibrate(dog_probability, labels, seed=0)
     assert not report.apply
     assert "no validation image is wrong" in report.reason

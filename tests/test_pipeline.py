@@ -49,9 +49,8 @@ def mixed_files(tmp_path):
     (tmp_path / "text.jpg").write_text("<html>")
     whole = (tmp_path / "good0.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(whole[: len(whole) - 40])
-    (tmp_path / "padded.jpg").write_bytes(
-        whole + b"\x00" * 10
-    )  # zero padding after the end marker is fine
+    # Zero padding after the end marker is fine.
+    (tmp_path / "padded.jpg").write_bytes(whole + b"\x00" * 10)
     bad = [str(tmp_path / name) for name in ("empty.jpg", "text.jpg", "cut.jpg")]
     return good + [str(tmp_path / "padded.jpg")], bad
 

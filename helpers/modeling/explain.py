@@ -96,9 +96,8 @@ def photo_upload(on_photo: Callable[[Path], None]):
                     continue
                 if figure is not None:
                     display(figure)
-                    plt.close(
-                        figure
-                    )  # shown once, in the output area, not again by the inline backend
+                    # Shown once, in the output area, not again by the inline backend.
+                    plt.close(figure)
 
     upload.observe(handle, names="value")
     return widgets.VBox([upload, output])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import keras
 from keras import layers
@@ -11,6 +12,7 @@ from keras import layers
 from helpers.augmentation import build_augmentation
 from helpers.config import Config
 from helpers.layout import CLASS_NAMES
+from helpers.modeling.backbones import BACKBONES, build_transfer_network, load_backbone_weights
 
 
 def _image_input(image_size: int) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -92,6 +94,8 @@ MODELS: dict[str, ModelSpec] = {
     "seed_cnn": ModelSpec(build_seed_cnn, "rmsprop"),
     "compact_cnn": ModelSpec(build_compact_cnn, "adamw"),
     "large_cnn": ModelSpec(build_large_cnn, "adamw"),
+    # Pretrained backbones with a new head (helpers.modeling.backbones).
+    **{name: ModelSpec(partial(build_transfer_network, name), "adamw") for name in BACKBONES},
 }
 
 
@@ -140,14 +144,21 @@ def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
     spec = model_spec(cfg.model)
     keras.mixed_precision.set_global_policy(cfg.precision)
     network = spec.build(cfg.image_size)
+    if cfg.model in BACKBONES:
+        load_backbone_weights(network, cfg)
     model = network
     if cfg.augment:
         inputs = keras.Input((cfg.image_size, cfg.image_size, 3), name="image")
         model = keras.Model(
             inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training"
         )
+    return compile_model(model, make_optimizer(cfg, steps_per_epoch))
+
+
+def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> keras.Model:
+    """Compile `model` with `optimizer`, categorical cross-entropy and accuracy."""
     model.compile(
-        optimizer=make_optimizer(cfg, steps_per_epoch),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
@@ -156,6 +167,8 @@ def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
 
 def inference_network(model: keras.Model) -> keras.Model:
     """The network without its training-only augmentation: what is saved and predicts."""
+    if "augmentation" not in [layer.name for layer in model.layers]:
+        return model  # already the network (which may nest a pretrained backbone)
     nested = [
         layer
         for layer in model.layers

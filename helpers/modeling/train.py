@@ -13,6 +13,7 @@ import tensorflow as tf
 from helpers.artifacts import RunPaths, atomic_write, require
 from helpers.config import Config
 from helpers.dataset import image_paths
+from helpers.modeling.backbones import BACKBONES
 from helpers.modeling.models import inference_network
 from helpers.pipeline import make_dataset
 
@@ -96,18 +97,21 @@ class WallClock(keras.callbacks.Callback):
             logs["elapsed_s"] = round(self.already_elapsed + time.perf_counter() - self.start, 3)
 
 
-def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]:
+def make_callbacks(
+    cfg: Config, run: RunPaths, resuming: bool | None = None
+) -> list[keras.callbacks.Callback]:
     """The training callbacks.
 
     Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule
-    only), time budget (if set), CSV history, backup and restore.
+    only), time budget (if set), CSV history, backup and restore. `resuming`: continue the
+    history in the run folder; None: when a backup of an unfinished training is there.
     """
-    resuming = run.backup_dir.exists() and run.history.is_file()
+    if resuming is None:
+        resuming = run.backup_dir.exists() and run.history.is_file()
     previous = pd.read_csv(run.history) if resuming else None
     if not resuming:
-        run.history.unlink(
-            missing_ok=True
-        )  # a finished earlier training in this folder: start afresh
+        # A finished earlier training in this folder: start afresh.
+        run.history.unlink(missing_ok=True)
     run.checkpoint.parent.mkdir(parents=True, exist_ok=True)
     elapsed = float(previous["elapsed_s"].max()) if previous is not None and len(previous) else 0.0
     callbacks: list[keras.callbacks.Callback] = [
@@ -144,10 +148,27 @@ def train_model(
     train_ds: tf.data.Dataset,
     val_ds: tf.data.Dataset,
 ) -> pd.DataFrame:
-    """Fit `model` and return the history.
+    """Fit `model`, save the best epoch's network (no augmentation) as run.model; the history.
 
-    The best epoch's network (without augmentation) is saved as run.model.
+    A pretrained backbone (cfg.model in BACKBONES) trains in two phases: helpers.modeling.fine_tune.
     """
+    if cfg.model in BACKBONES:
+        from helpers.modeling.fine_tune import train_in_two_phases  # it builds on this module
+
+        return train_in_two_phases(cfg, run, model, train_ds, val_ds)
+    fit_epochs(model, train_ds, val_ds, make_callbacks(cfg, run), epochs=cfg.epochs)
+    return save_best_network(run, model)
+
+
+def fit_epochs(
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+    callbacks: list[keras.callbacks.Callback],
+    epochs: int,
+    initial_epoch: int = 0,
+) -> None:
+    """model.fit from `initial_epoch` up to `epochs`, printing one line per epoch."""
     with warnings.catch_warnings():
         # Skipping bad images (a filter) leaves the epoch length unknown until the first epoch ends,
         # which Keras announces as "input ran out of data": expected here, not a fault.
@@ -157,11 +178,16 @@ def train_model(
         model.fit(
             train_ds,
             validation_data=val_ds,
-            epochs=cfg.epochs,
-            callbacks=make_callbacks(cfg, run),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
             shuffle=False,  # the dataset shuffles itself, seeded
             verbose=2,
         )
+
+
+def save_best_network(run: RunPaths, model: keras.Model) -> pd.DataFrame:
+    """Save the best epoch's network (no augmentation) as run.model; return the history."""
     model.load_weights(run.checkpoint)
     atomic_write(run.model, lambda tmp: inference_network(model).save(tmp))
     return load_history(run)

@@ -1,0 +1,138 @@
+"""Two-phase training of a pretrained backbone, as the keras.io transfer-learning guide teaches it.
+
+Phase 1 trains the new head on the frozen backbone for `epochs`. Phase 2 unfreezes the backbone's
+top layers (batch normalization stays frozen, so in inference mode) and fine-tunes for
+`fine_tune_epochs` at the much lower `fine_tune_learning_rate`, from phase 1's best epoch.
+
+One history.csv covers both phases (its `phase` column says which); epochs are numbered across
+them. Either phase resumes after an interruption: within a phase, BackupAndRestore; between
+them, checkpoints/phases.json records that phase 1 is done (removed once training completes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from helpers.artifacts import RunPaths, write_json
+from helpers.config import Config
+from helpers.modeling.backbones import fine_tune_layer_count, set_phase
+from helpers.modeling.models import compile_model, inference_network, make_optimizer
+from helpers.modeling.train import TimeBudget, fit_epochs, make_callbacks, save_best_network
+
+
+def phases_file(run: RunPaths) -> Path:
+    """Where the end of phase 1 is recorded, beside the backup of an unfinished training."""
+    return run.checkpoint.parent / "phases.json"
+
+
+class PhaseLog(keras.callbacks.Callback):
+    """Adds `phase` (1: the head, 2: fine-tuning) to each epoch's logs, and so to history.csv."""
+
+    def __init__(self, phase: int) -> None:
+        super().__init__()
+        self.phase = phase
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["phase"] = self.phase
+
+
+class PhaseOneDone(keras.callbacks.Callback):
+    """Records that phase 1 ended, and whether phase 2 follows, before its backup is deleted."""
+
+    def __init__(self, cfg: Config, run: RunPaths, budget: TimeBudget | None) -> None:
+        super().__init__()
+        self.cfg, self.run, self.budget = cfg, run, budget
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        head_epochs = len(pd.read_csv(self.run.history)) if self.run.history.is_file() else 0
+        out_of_time = self.budget is not None and self.budget.stopped_epoch is not None
+        if out_of_time:
+            print(f"train_minutes={self.cfg.train_minutes:g} spent in phase 1: no fine-tuning")
+        fine_tune = self.cfg.fine_tune_epochs > 0 and not out_of_time
+        write_json({"head_epochs": head_epochs, "fine_tune": fine_tune}, phases_file(self.run))
+
+
+def phase_callbacks(
+    cfg: Config, run: RunPaths, phase: int, resuming: bool | None
+) -> list[keras.callbacks.Callback]:
+    """The usual callbacks, the phase logged, phase 1's end recorded before BackupAndRestore."""
+    callbacks = [PhaseLog(phase), *make_callbacks(cfg, run, resuming)]
+    if phase == 1:
+        budget = next((c for c in callbacks if isinstance(c, TimeBudget)), None)
+        backup = next(
+            i for i, c in enumerate(callbacks) if isinstance(c, keras.callbacks.BackupAndRestore)
+        )
+        callbacks.insert(backup, PhaseOneDone(cfg, run, budget))
+    return callbacks
+
+
+def fine_tune_optimizer(cfg: Config) -> keras.optimizers.Optimizer:
+    """Phase 2's optimizer: cfg.model's, at the constant fine_tune_learning_rate (halved on plateaus
+    with lr_schedule=plateau)."""
+    return make_optimizer(
+        dataclasses.replace(cfg, learning_rate=cfg.fine_tune_learning_rate, lr_schedule="plateau")
+    )
+
+
+@contextlib.contextmanager
+def other_phase_optimizer_ignored() -> Iterator[None]:
+    """Load the best checkpoint quietly when it holds the other phase's optimizer state.
+
+    The checkpoint keeps the optimizer of the phase that wrote it; the other phase's optimizer has
+    a different number of variables, and only the network's weights are wanted here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        yield
+
+
+def train_in_two_phases(
+    cfg: Config,
+    run: RunPaths,
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+) -> pd.DataFrame:
+    """Train the head, fine-tune the backbone's top, save the best epoch's network; the history."""
+    network = inference_network(model)
+    state_path = phases_file(run)
+    if not state_path.is_file():
+        print(f"Phase 1: the new head on the frozen backbone, {cfg.epochs} epochs")
+        set_phase(network, 1)
+        fit_epochs(model, train_ds, val_ds, phase_callbacks(cfg, run, 1, None), epochs=cfg.epochs)
+    state = json.loads(state_path.read_text())
+    if state["fine_tune"]:
+        layers = fine_tune_layer_count(network, cfg)
+        print(
+            f"Phase 2: fine-tuning the backbone's top {layers} layers at learning rate "
+            f"{cfg.fine_tune_learning_rate:g}, {cfg.fine_tune_epochs} epochs"
+        )
+        with other_phase_optimizer_ignored():
+            # From phase 1's best epoch; a phase-2 backup wins later.
+            model.load_weights(run.checkpoint)
+        set_phase(network, 2, layers)
+        compile_model(model, fine_tune_optimizer(cfg))
+        start = int(state["head_epochs"])
+        callbacks = phase_callbacks(cfg, run, 2, resuming=True)
+        fit_epochs(
+            model,
+            train_ds,
+            val_ds,
+            callbacks,
+            epochs=start + cfg.fine_tune_epochs,
+            initial_epoch=start,
+        )
+    with other_phase_optimizer_ignored():
+        history = save_best_network(run, model)
+    state_path.unlink()  # training is complete: a re-run starts afresh
+    return history

@@ -1,0 +1,145 @@
+"""Two-phase training of a pretrained backbone: interrupted and resumed, and the series end to end.
+
+The backbone's weights are seeded test weights (not ImageNet's, which cannot be fetched here), so
+these tests check the mechanics, not the accuracy the guide reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import pandas as pd
+import pytest
+
+from helpers.artifacts import open_run
+from helpers.config import load_config
+from helpers.dataset import load_dataset_index, load_split
+from helpers.modeling import fine_tune
+from helpers.modeling.backbones import BACKBONES, backbone_of, write_test_weights
+from helpers.modeling.models import build_model
+from helpers.modeling.predict import load_model
+from helpers.modeling.train import make_split_datasets, steps_per_epoch, train_model
+from helpers.run_series import run_series
+from helpers.runtime import seed_everything
+from helpers.synthetic import ensure_synthetic_dataset
+
+pytestmark = pytest.mark.slow
+
+
+class Interrupted(Exception):
+    """Stands in for a kernel stopped mid-training."""
+
+
+class InterruptAfterEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if epoch + 1 == self.epoch:
+            raise Interrupted
+
+
+@pytest.fixture(scope="module")
+def test_weights(tmp_path_factory) -> Path:
+    return write_test_weights(tmp_path_factory.mktemp("weights") / "test-weights.h5")
+
+
+def train_once(cfg):
+    """What notebook 03 does, in a fresh model: split, build, train."""
+    run = open_run(cfg)
+    seed_everything(cfg.seed)
+    split = load_split(cfg, run, load_dataset_index(cfg, run))
+    model = build_model(cfg, steps_per_epoch(cfg, split))
+    return run, train_model(cfg, run, model, *make_split_datasets(cfg, split))
+
+
+def test_two_phases_resume_between_and_within_phases(tmp_path, test_weights, monkeypatch):
+    cfg = load_config(
+        "transfer-smoke",
+        overrides={
+            "data_dir": str(tmp_path / "data"),
+            "run_dir": str(tmp_path / "run"),
+            "weights": str(test_weights),
+            "synthetic_train_per_class": 20,
+            "synthetic_test_count": 4,
+            "batch_size": 8,
+            "epochs": 2,
+            "fine_tune_epochs": 2,
+            "early_stopping_patience": 10,
+        },
+        environ={},
+    )
+    ensure_synthetic_dataset(cfg)
+    run = open_run(cfg)
+
+    # 1. Stopped between the phases: phase 1 is recorded as done.
+    def stop(cfg):
+        raise Interrupted
+
+    with monkeypatch.context() as patch:
+        patch.setattr(fine_tune, "fine_tune_optimizer", stop)
+        with pytest.raises(Interrupted):
+            train_once(cfg)
+    assert json.loads(fine_tune.phases_file(run).read_text()) == {
+        "head_epochs": 2,
+        "fine_tune": True,
+    }
+    assert pd.read_csv(run.history)["phase"].tolist() == [1, 1] and not run.model.exists()
+
+    # 2. Resumed: phase 1 is not trained again; stopped after the first fine-tuning epoch.
+    original = fine_tune.phase_callbacks
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            fine_tune,
+            "phase_callbacks",
+            lambda *a, **k: [*original(*a, **k), InterruptAfterEpoch(3)],
+        )
+        with pytest.raises(Interrupted):
+            train_once(cfg)
+    history = pd.read_csv(run.history)
+    assert history["phase"].tolist() == [1, 1, 2] and history["epoch"].tolist() == [0, 1, 2]
+    assert run.backup_dir.exists()
+
+    # 3. Resumed again: the last epoch only, from the backup; then the best network is saved.
+    run, history = train_once(cfg)
+    assert history["epoch"].tolist() == [1, 2, 3, 4] and history["phase"].tolist() == [1, 1, 2, 2]
+    assert history["elapsed_s"].is_monotonic_increasing
+    assert not fine_tune.phases_file(run).exists() and not run.backup_dir.exists()
+    saved = load_model(run.model)
+    # Phase 2's state was saved.
+    assert backbone_of(saved).get_layer(BACKBONES[cfg.model].fine_tune_from).trainable
+    # A new training in the same folder starts afresh.
+    run, history = train_once(cfg)
+    assert history["phase"].tolist() == [1, 1, 2, 2]
+
+
+def test_transfer_smoke_series_runs_end_to_end(tmp_path, test_weights):
+    cfg = load_config(
+        "transfer-smoke",
+        overrides={
+            "data_dir": str(tmp_path / "synthetic"),
+            "run_dir": str(tmp_path / "run"),
+            "weights": str(test_weights),
+        },
+        environ={},
+    )
+    run = run_series(cfg)
+    names = {path.name for path in run.root.iterdir()}
+    assert {
+        "model.keras",
+        "history.csv",
+        "submission.csv",
+        "test_metrics.json",
+        "val_predictions.csv",
+    } <= names
+    history = pd.read_csv(run.history)
+    assert set(history["phase"]) == {1, 2} and history["phase"].is_monotonic_increasing
+    assert {"training_curves.png", "training_curves_time.png", "test_predictions.png"} <= {
+        path.name for path in run.figures.iterdir()
+    }
+    assert backbone_of(load_model(run.model)) is not None
+    submission = pd.read_csv(run.submission)
+    assert len(submission) == cfg.synthetic_test_count and set(submission["label"]) <= {0, 1}
