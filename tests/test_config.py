@@ -107,7 +107,7 @@ def test_named_recipes_load_and_differ_where_they_should():
     cpu = load_config("cpu", environ={})
     assert (cpu.lr_schedule, cpu.precision, cpu.train_minutes) == ("cosine", "mixed_bfloat16", 26)
     long = load_config("long", environ={})
-    assert (long.image_size, long.model, long.train_minutes) == (128, "large_cnn", None)
+    assert (long.image_size, long.model, long.train_minutes) == (128, "large_cnn", 120)
     assert load_config("cpu", overrides={"epochs": 3}, environ={}).epochs == 3
 
 

@@ -73,7 +73,13 @@ def test_unknown_model_names_the_choices():
 
 def test_cosine_schedule_warms_up_then_decays_to_zero():
     cfg = load_config(
-        overrides={"lr_schedule": "cosine", "epochs": 5, "warmup_epochs": 1, "learning_rate": 2e-3},
+        overrides={
+            "lr_schedule": "cosine",
+            "epochs": 5,
+            "warmup_epochs": 1,
+            "learning_rate": 2e-3,
+            "train_minutes": None,
+        },
         environ={},
     )
     schedule = learning_rate_schedule(cfg, steps_per_epoch=10)
@@ -91,7 +97,8 @@ def test_cosine_schedule_warms_up_then_decays_to_zero():
 @pytest.mark.parametrize("epochs, warmup", [(1, 1), (2, 5)])
 def test_warm_up_leaves_at_least_one_epoch_of_decay(epochs, warmup):
     # make run-all EPOCHS=1 with the default one epoch of warm-up: no warm-up, decay to 0.
-    cfg = load_config(overrides={"epochs": epochs, "warmup_epochs": warmup}, environ={})
+    overrides = {"epochs": epochs, "warmup_epochs": warmup, "train_minutes": None}
+    cfg = load_config(overrides=overrides, environ={})
     schedule = learning_rate_schedule(cfg, steps_per_epoch=10)
     first, last = float(schedule(0)), float(schedule(epochs * 10))
     if epochs == 1:

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 
 from helpers.artifacts import open_run
 from helpers.config import load_config
@@ -21,16 +22,18 @@ def test_time_budget_stops_after_the_epoch_that_leaves_too_little_time():
 def test_plateau_reduction_only_without_a_schedule_and_time_budget_only_when_asked(tmp_path):
     def kinds(**overrides):
         cfg = load_config(overrides={"run_dir": str(tmp_path / "run"), **overrides}, environ={})
-        return {type(callback).__name__ for callback in make_callbacks(cfg, open_run(cfg))}
+        run = open_run(cfg)
+        pd.DataFrame({"subset": ["train"] * 100 + ["val"] * 20}).to_csv(run.split, index=False)
+        return {type(callback).__name__ for callback in make_callbacks(cfg, run)}
 
     plateau = kinds(lr_schedule="plateau", train_minutes=None)
-    assert "ReduceLROnPlateau" in plateau and "TimeBudget" not in plateau
+    assert "ReduceLROnPlateau" in plateau and not {"TimeBudget", "BudgetedCosine"} & plateau
+    assert "TimeBudget" in kinds(lr_schedule="plateau", train_minutes=20)
     cosine = kinds(lr_schedule="cosine", train_minutes=20)
-    assert "ReduceLROnPlateau" not in cosine and "TimeBudget" in cosine
+    assert "ReduceLROnPlateau" not in cosine and "BudgetedCosine" in cosine
+    assert not {"TimeBudget", "BudgetedCosine"} & kinds(lr_schedule="cosine", train_minutes=None)
 
 
 def test_steps_per_epoch_counts_the_training_side_only():
-    import pandas as pd
-
     split = pd.DataFrame({"subset": ["train"] * 130 + ["val"] * 30})
     assert steps_per_epoch(load_config(overrides={"batch_size": 64}, environ={}), split) == 3

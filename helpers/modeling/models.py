@@ -106,11 +106,22 @@ def model_spec(name: str) -> ModelSpec:
     return MODELS[name]
 
 
+def budgeted(cfg: Config) -> bool:
+    """Whether the learning rate follows the time budget (BudgetedCosine, set while training).
+
+    So it does with the cosine schedule and train_minutes set, for the networks trained from
+    scratch; a pretrained backbone's two phases have rates of their own.
+    """
+    return (
+        cfg.lr_schedule == "cosine" and cfg.train_minutes is not None and cfg.model not in BACKBONES
+    )
+
+
 def learning_rate_schedule(
     cfg: Config, steps_per_epoch: int | None
 ) -> float | keras.optimizers.schedules.LearningRateSchedule:
     """The learning rate: constant (lr_schedule "plateau") or a warm-up, then cosine decay to 0."""
-    if cfg.lr_schedule == "plateau":
+    if cfg.lr_schedule == "plateau" or budgeted(cfg):
         return cfg.learning_rate
     if not steps_per_epoch or steps_per_epoch < 1:
         raise ValueError(

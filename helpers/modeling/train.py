@@ -14,7 +14,8 @@ from helpers.artifacts import RunPaths, atomic_write, require
 from helpers.config import Config
 from helpers.dataset import image_paths
 from helpers.modeling.backbones import BACKBONES
-from helpers.modeling.models import inference_network
+from helpers.modeling.models import budgeted, inference_network
+from helpers.modeling.schedules import BudgetedCosine
 from helpers.pipeline import make_dataset
 
 
@@ -103,8 +104,9 @@ def make_callbacks(
     """The training callbacks.
 
     Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule
-    only), time budget (if set), CSV history, backup and restore. `resuming`: continue the
-    history in the run folder; None: when a backup of an unfinished training is there.
+    only), the time budget (if set: BudgetedCosine with the cosine schedule, else TimeBudget),
+    CSV history, backup and restore. `resuming`: continue the history in the run folder; None:
+    when a backup of an unfinished training is there.
     """
     if resuming is None:
         resuming = run.backup_dir.exists() and run.history.is_file()
@@ -133,7 +135,19 @@ def make_callbacks(
                 monitor="val_loss", factor=0.5, patience=cfg.reduce_lr_patience, min_lr=1e-6
             )
         )
-    if cfg.train_minutes is not None:
+    if budgeted(cfg):
+        split = pd.read_csv(require(run.split, "03_train_cnn"))
+        callbacks.append(
+            BudgetedCosine(
+                cfg.learning_rate,
+                steps_per_epoch(cfg, split),
+                cfg.epochs,
+                cfg.warmup_epochs,
+                cfg.train_minutes,
+                elapsed,
+            )
+        )
+    elif cfg.train_minutes is not None:
         callbacks.append(TimeBudget(cfg.train_minutes, elapsed))
     return callbacks + [
         keras.callbacks.CSVLogger(str(run.history), append=True),
