@@ -94,6 +94,10 @@ class RunPaths:
         return self.root / "history.csv"
 
     @property
+    def tensorboard(self) -> Path:
+        return self.root / "tensorboard"
+
+    @property
     def figures(self) -> Path:
         return self.root / "figures"
 

@@ -91,7 +91,7 @@ class WallClock(keras.callbacks.Callback):
 
 def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]:
     """Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule only),
-    time budget (if set), CSV history, backup and restore."""
+    time budget (if set), CSV history, TensorBoard logs, backup and restore."""
     resuming = run.backup_dir.exists() and run.history.is_file()
     previous = pd.read_csv(run.history) if resuming else None
     if not resuming:
@@ -121,6 +121,11 @@ def make_callbacks(cfg: Config, run: RunPaths) -> list[keras.callbacks.Callback]
         callbacks.append(TimeBudget(cfg.train_minutes, elapsed))
     return callbacks + [
         keras.callbacks.CSVLogger(str(run.history), append=True),
+        # Epoch scalars only (loss, accuracy, learning rate): no histograms, graph or profiling,
+        # whose cost would show in a 2-core training step. `make tensorboard` serves them.
+        keras.callbacks.TensorBoard(
+            str(run.tensorboard), histogram_freq=0, write_graph=False, update_freq="epoch", profile_batch=0
+        ),
         keras.callbacks.BackupAndRestore(str(run.backup_dir)),
     ]
 
