@@ -9,9 +9,14 @@ import keras
 from helpers.modeling.models import MODELS
 
 
-def save_network(path: Path, name: str = "compact_cnn", image_size: int = 16,
-                 precision: str = "float32", nested: bool = False) -> Path:
-    """Save model `name`, untrained and seeded, as a .keras file; `nested` wraps it in an outer model."""
+def save_network(
+    path: Path,
+    name: str = "compact_cnn",
+    image_size: int = 16,
+    precision: str = "float32",
+    nested: bool = False,
+) -> Path:
+    """Save model `name`, untrained and seeded, as a .keras file; `nested` wraps it in another."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(0)
     keras.mixed_precision.set_global_policy(precision)

@@ -1,4 +1,4 @@
-"""`make export`: SavedModel and LiteRT files beside the model, agreeing with Keras; clear errors."""
+"""`make export`: SavedModel and LiteRT files beside the model, agreeing with Keras; errors."""
 
 from __future__ import annotations
 
@@ -8,19 +8,21 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
+from image_files import write_image
+from saved_models import save_network
 
 from helpers.modeling.export import ExportPaths, check_exports, export_model, float32_copy, main
 from helpers.modeling.model_file import load_model_file
 from helpers.modeling.models import MODELS
-from image_files import write_image
-from saved_models import save_network
 
 # Every trainable model (the smallest size its pooling allows) as the default recipe trains it,
 # under bfloat16, and one network nested inside another; the nested one runs by default, the rest
 # (about 10 s each on 2 cores) with the slow tests.
 CASES = [pytest.param("compact_cnn", 16, True, id="compact_cnn-nested")]
-CASES += [pytest.param(name, 32 if name == "large_cnn" else 16, False, id=name, marks=pytest.mark.slow)
-          for name in MODELS]
+CASES += [
+    pytest.param(name, 32 if name == "large_cnn" else 16, False, id=name, marks=pytest.mark.slow)
+    for name in MODELS
+]
 
 
 def _images(size: int, count: int = 8) -> np.ndarray:
@@ -33,7 +35,11 @@ def test_exports_are_written_and_agree_with_keras(tmp_path, name, size, nested):
     model = load_model_file(model_file)
     paths = export_model(model, ExportPaths(model_file))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "model.keras", "model_dynamic_range.tflite", "model_float32.tflite", "model_savedmodel"]
+        "model.keras",
+        "model_dynamic_range.tflite",
+        "model_float32.tflite",
+        "model_savedmodel",
+    ]
 
     images = _images(size)
     keras_dog = model.predict(images.astype("float32"), verbose=0)[:, 1]
@@ -47,18 +53,26 @@ def test_exports_are_written_and_agree_with_keras(tmp_path, name, size, nested):
         (image,), (output,) = interpreter.get_input_details(), interpreter.get_output_details()
         interpreter.set_tensor(image["index"], images[:1].astype(np.float32))
         interpreter.invoke()
-        np.testing.assert_allclose(interpreter.get_tensor(output["index"])[0, 1], keras_dog[0], atol=tolerance)
+        np.testing.assert_allclose(
+            interpreter.get_tensor(output["index"])[0, 1], keras_dog[0], atol=tolerance
+        )
 
 
 def test_float32_copy_has_no_mixed_precision_left_and_the_same_outputs(tmp_path):
-    model = load_model_file(save_network(tmp_path / "m.keras", "compact_cnn", 16, "mixed_bfloat16", True))
+    model = load_model_file(
+        save_network(tmp_path / "m.keras", "compact_cnn", 16, "mixed_bfloat16", True)
+    )
     copy = float32_copy(model)
     assert {layer.dtype_policy.name for layer in copy._flatten_layers()} == {"float32"}
     assert "mixed_bfloat16" in {layer.dtype_policy.name for layer in model._flatten_layers()}
     images = _images(16).astype("float32")
     reference = float32_copy(model)  # a float32 copy twice is the same float32 network
-    np.testing.assert_array_equal(copy.predict(images, verbose=0), reference.predict(images, verbose=0))
-    np.testing.assert_allclose(copy.predict(images, verbose=0), model.predict(images, verbose=0), atol=2e-2)
+    np.testing.assert_array_equal(
+        copy.predict(images, verbose=0), reference.predict(images, verbose=0)
+    )
+    np.testing.assert_allclose(
+        copy.predict(images, verbose=0), model.predict(images, verbose=0), atol=2e-2
+    )
 
 
 def test_check_reports_every_format_with_its_difference_accuracy_and_latency(tmp_path):
@@ -68,7 +82,12 @@ def test_check_reports_every_format_with_its_difference_accuracy_and_latency(tmp
     images = _images(16)
     labels = np.array([True, False] * 4)
     report = check_exports(model, model_file, images, labels, runs=3)
-    assert report["format"].tolist() == ["keras", "savedmodel", "litert_float32", "litert_dynamic_range"]
+    assert report["format"].tolist() == [
+        "keras",
+        "savedmodel",
+        "litert_float32",
+        "litert_dynamic_range",
+    ]
     assert report["max_abs_diff_p_dog"].iloc[0] == 0
     assert (report["max_abs_diff_p_dog"].iloc[1:3] < 1e-4).all()  # float32 everywhere: tight
     assert report["max_abs_diff_p_dog"].iloc[3] < 5e-2
@@ -76,13 +95,23 @@ def test_check_reports_every_format_with_its_difference_accuracy_and_latency(tmp
     assert report["size_mb"].iloc[3] < report["size_mb"].iloc[2] / 2  # int8 weights
 
 
-def test_make_export_command_writes_the_check_beside_the_model_and_replaces_an_old_export(tmp_path, capsys):
+def test_make_export_command_writes_the_check_beside_the_model_and_replaces_an_old_export(
+    tmp_path, capsys
+):
     model_file = save_network(tmp_path / "run" / "model.keras", "seed_cnn", 16)
     for i in range(3):
         write_image(tmp_path / "photos" / f"{i}.jpg", seed=i)
     (tmp_path / "labels.csv").write_text("id,label\n0,0\n1,1\n2,1\n")
-    args = ["--model", str(model_file), "--images", str(tmp_path / "photos"),
-            "--labels", str(tmp_path / "labels.csv"), "--runs", "2"]
+    args = [
+        "--model",
+        str(model_file),
+        "--images",
+        str(tmp_path / "photos"),
+        "--labels",
+        str(tmp_path / "labels.csv"),
+        "--runs",
+        "2",
+    ]
     assert main(["--model", str(model_file), "--no-check"]) == 0
     first = (tmp_path / "run" / "model_float32.tflite").stat().st_ino
     assert main(args) == 0
@@ -91,7 +120,9 @@ def test_make_export_command_writes_the_check_beside_the_model_and_replaces_an_o
     report = pd.read_csv(tmp_path / "run" / "model_export_check.csv")
     assert len(report) == 4 and report["accuracy"].notna().all()
     assert (tmp_path / "run" / "model_float32.tflite").stat().st_ino != first  # a new file moved in
-    assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")]  # no temporary left
+    assert not [
+        p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")
+    ]  # no temporary left
 
 
 def test_missing_or_bad_model_file_is_a_clear_error(tmp_path, capsys):

@@ -8,12 +8,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from image_files import write_image
+from saved_models import save_network
 
 from helpers.modeling.model_file import ModelFileError, load_model_file
 from helpers.modeling.predict import predict_dog_probability
 from helpers.modeling.predict_cli import expand_inputs, main
-from image_files import write_image
-from saved_models import save_network
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,9 @@ def photos(tmp_path) -> Path:
     return folder
 
 
-def test_single_image_prediction_equals_the_batched_notebook_prediction(model_file, photos, tmp_path):
+def test_single_image_prediction_equals_the_batched_notebook_prediction(
+    model_file, photos, tmp_path
+):
     files = [photos / "1.jpg", photos / "2.jpg", photos / "10.png", photos / "sub" / "dog.7.jpg"]
     batched = predict_dog_probability(load_model_file(model_file), [str(f) for f in files])
     for index, image in enumerate(files):
@@ -46,11 +48,21 @@ def test_single_image_prediction_equals_the_batched_notebook_prediction(model_fi
         np.testing.assert_allclose(single["dog_probability"], [batched[index]], rtol=0, atol=1e-6)
 
 
-def test_folders_and_globs_are_expanded_in_natural_order_and_bad_files_named(model_file, photos, tmp_path,
-                                                                             capsys):
+def test_folders_and_globs_are_expanded_in_natural_order_and_bad_files_named(
+    model_file, photos, tmp_path, capsys
+):
     output = tmp_path / "preds.csv"
-    status = main([str(photos), str(photos / "*.png"), str(tmp_path / "missing.jpg"),
-                   "--model", str(model_file), "--output", str(output)])
+    status = main(
+        [
+            str(photos),
+            str(photos / "*.png"),
+            str(tmp_path / "missing.jpg"),
+            "--model",
+            str(model_file),
+            "--output",
+            str(output),
+        ]
+    )
     assert status == 0
     printed = capsys.readouterr()
     assert f"skipped {photos / 'empty.jpg'}: empty file (0 bytes)" in printed.err
@@ -70,11 +82,15 @@ def test_expand_inputs_reports_an_empty_folder_and_an_unmatched_pattern(tmp_path
     files, problems = expand_inputs([str(tmp_path / "empty"), str(tmp_path / "*.jpg")])
     assert files == []
     assert [reason for _, reason in problems] == [
-        "a folder with no .jpg, .jpeg or .png file in it", "a pattern that matches no file"]
+        "a folder with no .jpg, .jpeg or .png file in it",
+        "a pattern that matches no file",
+    ]
 
 
 def test_nothing_readable_is_an_error(model_file, photos, capsys):
-    status = main([str(photos / "empty.jpg"), str(photos / "notes.jpg"), "--model", str(model_file)])
+    status = main(
+        [str(photos / "empty.jpg"), str(photos / "notes.jpg"), "--model", str(model_file)]
+    )
     err = capsys.readouterr().err
     assert status == 2
     assert "nothing to predict" in err and "Traceback" not in err
@@ -98,9 +114,17 @@ def test_an_existing_output_is_kept_unless_forced(model_file, photos, tmp_path, 
     output.write_text("mine\n")
     assert main([str(photos / "1.jpg"), "--model", str(model_file), "--output", str(output)]) == 2
     assert "already exists" in capsys.readouterr().err and output.read_text() == "mine\n"
-    assert main([str(photos / "1.jpg"), "--model", str(model_file), "--output", str(output), "--force"]) == 0
+    assert (
+        main(
+            [str(photos / "1.jpg"), "--model", str(model_file), "--output", str(output), "--force"]
+        )
+        == 0
+    )
     assert pd.read_csv(output).columns.tolist() == ["file", "label", "dog_probability"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["photos", "preds.csv"]  # no temporary left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "photos",
+        "preds.csv",
+    ]  # no temporary left
 
 
 def test_accuracy_against_a_labels_file(model_file, photos, tmp_path, capsys):

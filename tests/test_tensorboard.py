@@ -24,14 +24,23 @@ def read_scalars(folder) -> dict[str, list[float]]:
 
 
 def test_a_short_run_leaves_readable_loss_and_accuracy_scalars(tmp_path):
-    cfg = load_config(overrides={"run_dir": str(tmp_path / "run"), "image_size": 16, "epochs": 2,
-                                 "augment": False, "lr_schedule": "plateau", "model": "seed_cnn"},
-                      environ={})
+    cfg = load_config(
+        overrides={
+            "run_dir": str(tmp_path / "run"),
+            "image_size": 16,
+            "epochs": 2,
+            "augment": False,
+            "lr_schedule": "plateau",
+            "model": "seed_cnn",
+        },
+        environ={},
+    )
     run = open_run(cfg)
     x = np.random.default_rng(0).integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
     y = np.eye(2)[[0, 1] * 8]
-    history = build_model(cfg).fit(x, y, validation_data=(x, y), epochs=2, verbose=0,
-                                   callbacks=make_callbacks(cfg, run))
+    history = build_model(cfg).fit(
+        x, y, validation_data=(x, y), epochs=2, verbose=0, callbacks=make_callbacks(cfg, run)
+    )
     train = read_scalars(run.tensorboard / "train")
     validation = read_scalars(run.tensorboard / "validation")
     np.testing.assert_allclose(train["epoch_loss"], history.history["loss"], rtol=1e-6)

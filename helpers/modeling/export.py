@@ -1,5 +1,5 @@
-"""Export a saved model for serving (TensorFlow SavedModel) and for phones and small boards (LiteRT),
-and check each export against the Keras model (`make export`).
+"""Export a saved model for serving (TensorFlow SavedModel) and for phones and small boards
+(LiteRT), and check each export against the Keras model (`make export`).
 
 Every export computes in float32: a model trained under mixed_bfloat16 keeps float32 weights, and
 LiteRT has no bfloat16 kernels, so the exports are built from a float32 copy of the network.
@@ -26,9 +26,19 @@ import yaml
 
 from helpers.artifacts import write_csv
 from helpers.dataset import CLASS_NAMES
-from helpers.modeling.model_file import ModelFileError, default_model_file, input_size, load_model_file
-from helpers.modeling.predict_cli import (PredictError, expand_inputs, read_labels, readable_images,
-                                          true_label)
+from helpers.modeling.model_file import (
+    ModelFileError,
+    default_model_file,
+    input_size,
+    load_model_file,
+)
+from helpers.modeling.predict_cli import (
+    PredictError,
+    expand_inputs,
+    read_labels,
+    readable_images,
+    true_label,
+)
 from helpers.pipeline import make_dataset
 
 PROGRAM = "export"
@@ -59,31 +69,35 @@ class ExportPaths:
 
 
 def _is_mixed(policy: Any) -> bool:
-    """Whether a serialized dtype policy (a name or a DTypePolicy config) is a mixed-precision one."""
+    """Whether a serialized dtype policy (a name or a DTypePolicy config) is a mixed one."""
     if isinstance(policy, dict) and policy.get("class_name") == "DTypePolicy":
         policy = policy.get("config", {}).get("name")
     return isinstance(policy, str) and policy.startswith("mixed_")
 
 
 def _float32_config(config: Any) -> Any:
-    """A model config with every mixed-precision dtype policy, nested models' included, made float32."""
+    """A model config with every mixed dtype policy, nested models' included, made float32."""
     if isinstance(config, list):
         return [_float32_config(item) for item in config]
     if not isinstance(config, dict):
         return config
-    return {key: "float32" if key == "dtype" and _is_mixed(value) else _float32_config(value)
-            for key, value in config.items()}
+    return {
+        key: "float32" if key == "dtype" and _is_mixed(value) else _float32_config(value)
+        for key, value in config.items()
+    }
 
 
 def float32_copy(model: keras.Model) -> keras.Model:
     """The same network with the same weights, computing in float32 throughout."""
+    if not any(_is_mixed(layer.dtype_policy.name) for layer in model._flatten_layers()):
+        return model  # float32 already (any model, subclassed ones too, needs no rebuilding)
     copy = model.__class__.from_config(_float32_config(model.get_config()))
     copy.set_weights(model.get_weights())
     return copy
 
 
 def tflite_bytes(saved_model: Path, dynamic_range: bool) -> bytes:
-    """A LiteRT (TFLite) flatbuffer of a SavedModel: float32, or with int8 weights (dynamic range)."""
+    """A LiteRT (TFLite) flatbuffer of a SavedModel: float32, or int8 weights (dynamic range)."""
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if dynamic_range:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]  # no representative data: weights only
@@ -91,21 +105,23 @@ def tflite_bytes(saved_model: Path, dynamic_range: bool) -> bytes:
 
 
 def _move_into_place(built: Path, target: Path, trash: Path) -> None:
-    """Rename `built` to `target`; an earlier export there is moved aside first (same file system)."""
+    """Rename `built` to `target`; an earlier export there is moved into `trash` first."""
     if target.exists():
         target.rename(trash / target.name)
     built.rename(target)
 
 
 def export_model(model: keras.Model, paths: ExportPaths) -> ExportPaths:
-    """Write the SavedModel and both LiteRT models beside the model file, each renamed into place whole."""
+    """Write the SavedModel and both LiteRT models beside the model file, each moved in whole."""
     network = float32_copy(model)
     build = Path(tempfile.mkdtemp(prefix=".export-", dir=paths.model.parent))
     try:
         saved = build / paths.saved_model.name
         network.export(str(saved), format="tf_saved_model", verbose=False)
         (build / paths.tflite_float32.name).write_bytes(tflite_bytes(saved, dynamic_range=False))
-        (build / paths.tflite_dynamic_range.name).write_bytes(tflite_bytes(saved, dynamic_range=True))
+        (build / paths.tflite_dynamic_range.name).write_bytes(
+            tflite_bytes(saved, dynamic_range=True)
+        )
         trash = build / "replaced"
         trash.mkdir()
         for target in (paths.saved_model, paths.tflite_float32, paths.tflite_dynamic_range):
@@ -148,7 +164,9 @@ def _keras_runner(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     return lambda batch: np.asarray(model.predict_on_batch(batch.astype(np.float32)))[:, DOG]
 
 
-def median_latency_ms(run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, runs: int) -> float:
+def median_latency_ms(
+    run: Callable[[np.ndarray], np.ndarray], image: np.ndarray, runs: int
+) -> float:
     """Median wall time of one single-image prediction, in milliseconds, after 3 warm-up runs."""
     for _ in range(3):
         run(image)
@@ -166,8 +184,13 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 1e6
 
 
-def check_exports(model: keras.Model, model_file: Path, images: np.ndarray, labels: np.ndarray | None,
-                  runs: int = 50) -> pd.DataFrame:
+def check_exports(
+    model: keras.Model,
+    model_file: Path,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    runs: int = 50,
+) -> pd.DataFrame:
     """Per format: file size, largest |P(dog) - Keras's P(dog)|, accuracy (with labels) and latency.
 
     Each runs on this CPU, one image at a time for LiteRT (as on a device), in batches of 64 for
@@ -179,27 +202,36 @@ def check_exports(model: keras.Model, model_file: Path, images: np.ndarray, labe
         "keras": (paths.model, reference, 64),
         "savedmodel": (paths.saved_model, _saved_model_runner(paths.saved_model), 64),
         "litert_float32": (paths.tflite_float32, _litert_runner(paths.tflite_float32), 1),
-        "litert_dynamic_range": (paths.tflite_dynamic_range, _litert_runner(paths.tflite_dynamic_range), 1),
+        "litert_dynamic_range": (
+            paths.tflite_dynamic_range,
+            _litert_runner(paths.tflite_dynamic_range),
+            1,
+        ),
     }
     keras_dog = None
     rows = []
     for name, (path, run, batch) in formats.items():
-        dog = np.concatenate([run(images[i:i + batch]) for i in range(0, len(images), batch)])
+        dog = np.concatenate([run(images[i : i + batch]) for i in range(0, len(images), batch)])
         keras_dog = dog if keras_dog is None else keras_dog
-        rows.append({
-            "format": name,
-            "file": path.name,
-            "size_mb": round(_size_mb(path), 3),
-            "max_abs_diff_p_dog": float(np.abs(dog - keras_dog).max()),
-            "accuracy": float(((dog >= 0.5) == labels).mean()) if labels is not None else np.nan,
-            "latency_ms": round(median_latency_ms(run, images[:1], runs), 3),
-        })
+        rows.append(
+            {
+                "format": name,
+                "file": path.name,
+                "size_mb": round(_size_mb(path), 3),
+                "max_abs_diff_p_dog": float(np.abs(dog - keras_dog).max()),
+                "accuracy": float(((dog >= 0.5) == labels).mean())
+                if labels is not None
+                else np.nan,
+                "latency_ms": round(median_latency_ms(run, images[:1], runs), 3),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def check_images(model_file: Path, images: Sequence[str], labels_file: Path | None,
-                 max_images: int) -> tuple[list[Path], Path | None]:
-    """The image files to check on, and their labels file: those given, else the run's test folder."""
+def check_images(
+    model_file: Path, images: Sequence[str], labels_file: Path | None, max_images: int
+) -> tuple[list[Path], Path | None]:
+    """The image files to check on and their labels file: those given, else the run's test set."""
     if not images:
         config = Path(model_file).with_name("config.yaml")
         settings = yaml.safe_load(config.read_text()) if config.is_file() else {}
@@ -222,21 +254,38 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of `python -m helpers.modeling.export`."""
     parser = argparse.ArgumentParser(
         prog="python -m helpers.modeling.export",
-        description="Export a saved Keras model, beside it, as a TensorFlow SavedModel (<stem>_savedmodel/) "
-        "and as LiteRT models (<stem>_float32.tflite, <stem>_dynamic_range.tflite with int8 weights); "
-        "an earlier export of the same model is replaced, each file whole. Then check each against the "
+        description="Export a saved Keras model, beside it, as a TensorFlow SavedModel "
+        "(<stem>_savedmodel/) and as LiteRT models (<stem>_float32.tflite, "
+        "<stem>_dynamic_range.tflite with int8 weights); an earlier export of the same model is "
+        "replaced, each file whole. Then check each against the "
         "Keras model and print (and write to <stem>_export_check.csv) its size, largest P(dog) "
         "difference, accuracy and single-image latency.",
     )
-    parser.add_argument("--model", type=Path, default=None,
-                        help="the .keras model file (default: runs/latest/model.keras)")
-    parser.add_argument("--images", nargs="*", default=[],
-                        help="image files, folders or globs to check on (default: the run's test folder "
-                        "from its config.yaml; without one, random-pixel images for agreement only)")
-    parser.add_argument("--labels", type=Path, default=None,
-                        help="CSV id,label of the check images (default: the run's test labels, if any)")
-    parser.add_argument("--max-images", type=int, default=1000, help="check on at most this many (1000)")
-    parser.add_argument("--runs", type=int, default=50, help="single-image predictions timed per format (50)")
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="the .keras model file (default: runs/latest/model.keras)",
+    )
+    parser.add_argument(
+        "--images",
+        nargs="*",
+        default=[],
+        help="image files, folders or globs to check on (default: the run's test folder "
+        "from its config.yaml; without one, random-pixel images for agreement only)",
+    )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="CSV id,label of the check images (default: the run's test labels, if any)",
+    )
+    parser.add_argument(
+        "--max-images", type=int, default=1000, help="check on at most this many (1000)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=50, help="single-image predictions timed per format (50)"
+    )
     parser.add_argument("--no-check", action="store_true", help="only export")
     return parser
 
@@ -252,8 +301,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             paths = export_model(model, ExportPaths(model_file))
         except Exception as error:  # conversion errors come from deep inside TensorFlow
-            print(f"{PROGRAM}: exporting {model_file} failed, nothing was replaced: "
-                  f"{type(error).__name__}: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+            print(
+                f"{PROGRAM}: exporting {model_file} failed, nothing was replaced: "
+                f"{type(error).__name__}: {str(error).strip().splitlines()[0]}",
+                file=sys.stderr,
+            )
             return 1
         for path in (paths.saved_model, paths.tflite_float32, paths.tflite_dynamic_range):
             print(f"wrote {path}")
@@ -273,9 +325,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             images = np.random.default_rng(0).integers(0, 256, (32, size, size, 3), dtype=np.uint8)
             labels, source = None, "32 random-pixel images (no check images: agreement only)"
         report = check_exports(model, model_file, images, labels, args.runs)
-        print(f"\nchecked on {source}; latency: median of {args.runs} single-image runs on this CPU")
-        print(report.to_string(index=False, na_rep="-", formatters={
-            "max_abs_diff_p_dog": "{:.2e}".format, "accuracy": "{:.4f}".format}))
+        print(
+            f"\nchecked on {source}; latency: median of {args.runs} single-image runs on this CPU"
+        )
+        print(
+            report.to_string(
+                index=False,
+                na_rep="-",
+                formatters={"max_abs_diff_p_dog": "{:.2e}".format, "accuracy": "{:.4f}".format},
+            )
+        )
         write_csv(report, paths.check)
         print(f"wrote {paths.check}")
     except (PredictError, ModelFileError) as error:

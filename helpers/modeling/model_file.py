@@ -9,7 +9,9 @@ import keras
 
 from helpers.config import project_root
 
-TRAIN_HINT = "train one with `make run-all` (or give another model file with MODEL_FILE=... / --model)"
+TRAIN_HINT = (
+    "train one with `make run-all` (or give another model file with MODEL_FILE=... / --model)"
+)
 
 
 class ModelFileError(ValueError):
@@ -27,11 +29,13 @@ def load_model_file(path: Path) -> keras.Model:
     if not path.exists():
         raise ModelFileError(f"no model file at {path}: {TRAIN_HINT}.")
     if path.is_dir():
-        raise ModelFileError(f"{path} is a folder, not a model file: give the path of a .keras file.")
+        raise ModelFileError(
+            f"{path} is a folder, not a model file: give the path of a .keras file."
+        )
     if not zipfile.is_zipfile(path):
         raise ModelFileError(
-            f"{path} is not a Keras model file (a .keras file is a zip archive, as model.save writes "
-            f"it): give the model.keras of a run, or {TRAIN_HINT}."
+            f"{path} is not a Keras model file (a .keras file is a zip archive, as model.save "
+            f"writes it): give the model.keras of a run, or {TRAIN_HINT}."
         )
     try:
         # safe_mode stays on (the default): a file holding Python lambdas is refused, not executed.
@@ -45,5 +49,7 @@ def input_size(model: keras.Model) -> int:
     """The square image size, in pixels, that the model takes."""
     shape = model.input_shape
     if len(shape) != 4 or shape[1] != shape[2] or shape[3] != 3 or shape[1] is None:
-        raise ModelFileError(f"model {model.name} takes inputs of shape {shape}, not square RGB images")
+        raise ModelFileError(
+            f"model {model.name} takes inputs of shape {shape}, not square RGB images"
+        )
     return int(shape[1])

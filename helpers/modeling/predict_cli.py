@@ -41,8 +41,8 @@ def _natural_key(path: Path) -> list[object]:
 
 
 def expand_inputs(items: Sequence[str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The files that `items` name (files; folders: their image files, recursively; globs), in order,
-    without repeats; and the items that name none, each with the reason."""
+    """The files that `items` name (files; folders: their image files, recursively; globs), in
+    order, without repeats; and the items that name none, each with the reason."""
     found: list[Path] = []
     problems: list[tuple[str, str]] = []
     for item in items:
@@ -72,7 +72,9 @@ def _problem(path: Path) -> str:
         return f"cannot be read: {error.strerror or error}"
 
 
-def readable_images(paths: Sequence[Path], workers: int = 4) -> tuple[list[Path], list[tuple[str, str]]]:
+def readable_images(
+    paths: Sequence[Path], workers: int = 4
+) -> tuple[list[Path], list[tuple[str, str]]]:
     """The paths that are readable images, and the others with the reason (helpers.image_check)."""
     with captured_stderr(), ThreadPoolExecutor(max_workers=workers) as pool:
         problems = list(pool.map(_problem, paths))  # libjpeg's warnings stay out of the output
@@ -82,13 +84,17 @@ def readable_images(paths: Sequence[Path], workers: int = 4) -> tuple[list[Path]
 
 
 def predict_files(model: keras.Model, paths: Sequence[Path], batch_size: int = 64) -> pd.DataFrame:
-    """One row per image: `file`, `label` (cat or dog) and `dog_probability`, as the notebooks predict."""
+    """Per image: `file`, `label` (cat or dog), `dog_probability`, as the notebooks predict."""
     try:
         dog = predict_dog_probability(model, [str(path) for path in paths], batch_size=batch_size)
     except tf.errors.OpError as error:  # a file that passed the checks and still failed to decode
         raise PredictError(f"prediction failed: {error.message.strip().splitlines()[0]}") from None
-    labels = [CLASS_NAMES[int(p >= 0.5)] for p in dog]  # 0.5 and above is a dog, as in the notebooks
-    return pd.DataFrame({"file": [str(path) for path in paths], "label": labels, "dog_probability": dog})
+    labels = [
+        CLASS_NAMES[int(p >= 0.5)] for p in dog
+    ]  # 0.5 and above is a dog, as in the notebooks
+    return pd.DataFrame(
+        {"file": [str(path) for path in paths], "label": labels, "dog_probability": dog}
+    )
 
 
 def format_table(predictions: pd.DataFrame) -> str:
@@ -104,12 +110,14 @@ def read_labels(path: Path) -> dict[int, int]:
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise PredictError(f"labels file {path} cannot be read: {error}") from None
     if not {"id", "label"} <= set(frame.columns) or not frame["label"].isin([0, 1]).all():
-        raise PredictError(f"labels file {path} must have columns id,label with label 0 (cat) or 1 (dog)")
+        raise PredictError(
+            f"labels file {path} must have columns id,label with label 0 (cat) or 1 (dog)"
+        )
     return dict(zip(frame["id"].astype("int64"), frame["label"].astype("int64")))
 
 
 def true_label(path: Path, labels: dict[int, int]) -> int | None:
-    """The true label of an image: from `labels` by numeric id (<id>.jpg), else a cat.<id>/dog.<id> name."""
+    """An image's true label: from `labels` by its id (<id>.jpg), else a cat.<id>/dog.<id> name."""
     if path.stem.isdigit() and int(path.stem) in labels:
         return labels[int(path.stem)]
     category = kaggle_category(path.name)
@@ -124,7 +132,10 @@ def accuracy_line(predictions: pd.DataFrame, labels: dict[int, int]) -> str:
         return "accuracy: none of the predicted files has a label in the labels file"
     predicted = (predictions["dog_probability"].to_numpy() >= 0.5).astype(int)[known]
     correct = predicted == np.array([t for t in truth if t is not None])
-    return f"accuracy: {correct.mean():.4f} on {known.sum()} labelled images of {len(predictions)} predicted"
+    return (
+        f"accuracy: {correct.mean():.4f} on {known.sum()} labelled images "
+        f"of {len(predictions)} predicted"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,32 +143,53 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROGRAM,
         description="Predict cat or dog for image files, folders (every .jpg/.jpeg/.png in them, "
-        "recursively) and glob patterns with a saved Keras model, and print file, label and P(dog). "
+        "recursively) and glob patterns with a saved Keras model, and print file, label and "
+        "P(dog). "
         "Files that are not readable images are named with the reason and skipped.",
     )
-    parser.add_argument("images", nargs="*", help="image files, folders or glob patterns (quote them)")
-    parser.add_argument("--model", type=Path, default=None,
-                        help="the .keras model file (default: runs/latest/model.keras)")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="also write the predictions to this CSV (file,label,dog_probability), "
-                        "atomically; an existing file is left alone and the command stops, unless --force")
+    parser.add_argument(
+        "images", nargs="*", help="image files, folders or glob patterns (quote them)"
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="the .keras model file (default: runs/latest/model.keras)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="also write the predictions to this CSV (file,label,dog_probability), "
+        "atomically; an existing file is left alone and the command stops, unless --force",
+    )
     parser.add_argument("--force", action="store_true", help="replace an existing --output file")
-    parser.add_argument("--labels", type=Path, default=None,
-                        help="CSV of true labels (id,label; 1 = dog) to print the accuracy against; "
-                        "cat.<id>.jpg / dog.<id>.jpg names count as labelled too")
-    parser.add_argument("--batch-size", type=int, default=64, help="images per prediction batch (64)")
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        help="CSV of true labels (id,label; 1 = dog) to print the accuracy against; "
+        "cat.<id>.jpg / dog.<id>.jpg names count as labelled too",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="images per prediction batch (64)"
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     """Predict as `args` say; raise PredictError or ModelFileError on bad input."""
     if not args.images:
-        raise PredictError("name at least one image file, folder or pattern, e.g. IMAGES=\"photo.jpg photos/\"")
+        raise PredictError(
+            'name at least one image file, folder or pattern, e.g. IMAGES="photo.jpg photos/"'
+        )
     if args.batch_size < 1:
         raise PredictError(f"--batch-size={args.batch_size} must be at least 1")
     if args.output is not None and args.output.exists() and not args.force:
-        raise PredictError(f"{args.output} already exists: choose another --output (OUTPUT=) or add "
-                           "--force (FORCE=1) to replace it")
+        raise PredictError(
+            f"{args.output} already exists: choose another --output (OUTPUT=) or add "
+            "--force (FORCE=1) to replace it"
+        )
     labels = read_labels(args.labels) if args.labels else None
     model = load_model_file(args.model or default_model_file())
     files, skipped = expand_inputs(args.images)
@@ -165,18 +197,24 @@ def run(args: argparse.Namespace) -> int:
     for name, reason in skipped + unreadable:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     if not images:
-        raise PredictError(f"nothing to predict: none of the {len(args.images)} given argument(s) "
-                           "leads to a readable .jpg or .png image (see the lines above)")
+        raise PredictError(
+            f"nothing to predict: none of the {len(args.images)} given argument(s) "
+            "leads to a readable .jpg or .png image (see the lines above)"
+        )
     predictions = predict_files(model, images, args.batch_size)
     print(format_table(predictions))
     counts = predictions["label"].value_counts()
-    print(f"\n{len(predictions)} images: {counts.get('cat', 0)} cat, {counts.get('dog', 0)} dog; "
-          f"{len(unreadable)} unreadable file(s) skipped")
+    print(
+        f"\n{len(predictions)} images: {counts.get('cat', 0)} cat, {counts.get('dog', 0)} dog; "
+        f"{len(unreadable)} unreadable file(s) skipped"
+    )
     if labels is not None:
         print(accuracy_line(predictions, labels))
     if args.output is not None:
         if args.output.exists() and not args.force:  # appeared while predicting: still not ours
-            raise PredictError(f"{args.output} appeared while predicting: not replaced (add --force)")
+            raise PredictError(
+                f"{args.output} appeared while predicting: not replaced (add --force)"
+            )
         write_csv(predictions, args.output)
         print(f"wrote {args.output}")
     return 0
