@@ -7,11 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+import yaml
 from ai_edge_litert.interpreter import Interpreter
 from image_files import write_image
 from saved_models import save_network
 
-from helpers.modeling.export import ExportPaths, check_exports, export_model, float32_copy, main
+from helpers.modeling.export import (
+    ExportPaths,
+    check_exports,
+    check_set,
+    export_model,
+    float32_copy,
+    main,
+)
 from helpers.modeling.model_file import load_model_file
 from helpers.modeling.models import MODELS
 
@@ -95,34 +103,37 @@ def test_check_reports_every_format_with_its_difference_accuracy_and_latency(tmp
     assert report["size_mb"].iloc[3] < report["size_mb"].iloc[2] / 2  # int8 weights
 
 
-def test_make_export_command_writes_the_check_beside_the_model_and_replaces_an_old_export(
+def test_make_export_command_checks_on_the_runs_test_set_and_replaces_an_old_export(
     tmp_path, capsys
 ):
     model_file = save_network(tmp_path / "run" / "model.keras", "seed_cnn", 16)
     for i in range(3):
         write_image(tmp_path / "photos" / f"{i}.jpg", seed=i)
     (tmp_path / "labels.csv").write_text("id,label\n0,0\n1,1\n2,1\n")
-    args = [
-        "--model",
-        str(model_file),
-        "--images",
-        str(tmp_path / "photos"),
-        "--labels",
-        str(tmp_path / "labels.csv"),
-        "--runs",
-        "2",
-    ]
+    config = {"test_dir": str(tmp_path / "photos"), "test_labels": str(tmp_path / "labels.csv")}
+    (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(config))
     assert main(["--model", str(model_file), "--no-check"]) == 0
     first = (tmp_path / "run" / "model_float32.tflite").stat().st_ino
-    assert main(args) == 0
+    assert main(["--model", str(model_file), "--runs", "2"]) == 0
     out = capsys.readouterr().out
     assert "checked on 3 images with labels" in out and "litert_dynamic_range" in out
     report = pd.read_csv(tmp_path / "run" / "model_export_check.csv")
     assert len(report) == 4 and report["accuracy"].notna().all()
     assert (tmp_path / "run" / "model_float32.tflite").stat().st_ino != first  # a new file moved in
-    assert not [
-        p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")
-    ]  # no temporary left
+    leftovers = [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".")]
+    assert leftovers == []  # no temporary folder
+
+
+def test_check_set_leaves_accuracy_out_when_labels_are_missing_and_falls_back_to_noise(tmp_path):
+    files = [write_image(tmp_path / f"{i}.jpg", seed=i) for i in range(2)]
+    (tmp_path / "labels.csv").write_text("id,label\n0,1\n")
+    images, labels, source = check_set(files, tmp_path / "labels.csv", 16)
+    assert images.shape == (2, 16, 16, 3) and images.dtype == np.uint8
+    assert labels is None and "labels for 1 of them only" in source
+    images, labels, source = check_set(files, None, 16)
+    assert labels is None and source == "2 images"
+    images, labels, source = check_set([], None, 16)
+    assert images.shape == (32, 16, 16, 3) and labels is None and "random-pixel" in source
 
 
 def test_missing_or_bad_model_file_is_a_clear_error(tmp_path, capsys):

@@ -22,9 +22,9 @@ import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
-import yaml
 
 from helpers.artifacts import write_csv
+from helpers.config import ConfigError, read_yaml_settings
 from helpers.dataset import CLASS_NAMES
 from helpers.modeling.model_file import (
     ModelFileError,
@@ -234,12 +234,12 @@ def check_images(
     """The image files to check on and their labels file: those given, else the run's test set."""
     if not images:
         config = Path(model_file).with_name("config.yaml")
-        settings = yaml.safe_load(config.read_text()) if config.is_file() else {}
-        test_dir = (settings or {}).get("test_dir")
+        settings = read_yaml_settings(config) if config.is_file() else {}
+        test_dir = settings.get("test_dir")
         if not test_dir or not Path(test_dir).is_dir():
             return [], None
         images = [test_dir]
-        labels = Path((settings or {}).get("test_labels") or "")
+        labels = Path(settings.get("test_labels") or "")
         labels_file = labels_file or (labels if labels.is_file() else None)
     files, skipped = expand_inputs(images)
     for name, reason in skipped:
@@ -248,6 +248,23 @@ def check_images(
     for name, reason in bad:
         print(f"skipped {name}: {reason}", file=sys.stderr)
     return good[:max_images], labels_file
+
+
+def check_set(
+    files: Sequence[Path], labels_file: Path | None, size: int
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Decoded check images, their labels (True = dog) when all are known, and a description."""
+    if not files:
+        images = np.random.default_rng(0).integers(0, 256, (32, size, size, 3), dtype=np.uint8)
+        return images, None, "32 random-pixel images (no check images: agreement only)"
+    images = decoded_images(files, size)
+    table = read_labels(labels_file) if labels_file else None
+    truth = [true_label(path, table) for path in files] if table is not None else []
+    known = sum(label is not None for label in truth)
+    if truth and known == len(files):
+        return images, np.array(truth) == 1, f"{len(files)} images with labels"
+    note = f" (labels for {known} of them only: no accuracy)" if labels_file else ""
+    return images, None, f"{len(files)} images{note}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -303,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as error:  # conversion errors come from deep inside TensorFlow
             print(
                 f"{PROGRAM}: exporting {model_file} failed, nothing was replaced: "
-                f"{type(error).__name__}: {str(error).strip().splitlines()[0]}",
+                f"{type(error).__name__}: {(str(error).strip() or '-').splitlines()[0]}",
                 file=sys.stderr,
             )
             return 1
@@ -312,18 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.no_check:
             return 0
         files, labels_file = check_images(model_file, args.images, args.labels, args.max_images)
-        size = input_size(model)
-        if files:
-            images = decoded_images(files, size)
-            labels = None
-            if labels_file is not None:
-                table = read_labels(labels_file)
-                truth = [true_label(path, table) for path in files]
-                labels = np.array(truth) == 1 if None not in truth else None
-            source = f"{len(files)} images" + (" with labels" if labels is not None else "")
-        else:
-            images = np.random.default_rng(0).integers(0, 256, (32, size, size, 3), dtype=np.uint8)
-            labels, source = None, "32 random-pixel images (no check images: agreement only)"
+        images, labels, source = check_set(files, labels_file, input_size(model))
         report = check_exports(model, model_file, images, labels, args.runs)
         print(
             f"\nchecked on {source}; latency: median of {args.runs} single-image runs on this CPU"
@@ -337,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         write_csv(report, paths.check)
         print(f"wrote {paths.check}")
-    except (PredictError, ModelFileError) as error:
+    except (PredictError, ModelFileError, ConfigError) as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return 2
     return 0
