@@ -121,6 +121,13 @@ def test_an_existing_output_is_kept_unless_forced(model_file, photos, tmp_path, 
         == 0
     )
     assert pd.read_csv(output).columns.tolist() == ["file", "label", "dog_probability"]
+    assert (
+        main(
+            [str(photos / "1.jpg"), "--model", str(model_file), "--output", str(photos), "--force"]
+        )
+        == 2
+    )
+    assert "is a folder" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "photos",
         "preds.csv",

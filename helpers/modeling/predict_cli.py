@@ -185,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.batch_size < 1:
         raise PredictError(f"--batch-size={args.batch_size} must be at least 1")
+    if args.output is not None and args.output.is_dir():
+        raise PredictError(f"--output {args.output} is a folder: give the path of a CSV file")
     if args.output is not None and args.output.exists() and not args.force:
         raise PredictError(
             f"{args.output} already exists: choose another --output (OUTPUT=) or add "
