@@ -28,13 +28,20 @@ LAB_ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 BENCH_DATA ?= $(if $(wildcard ../shared/datasets/kaggle-cats-dogs-128/train),../shared/datasets/kaggle-cats-dogs-128,data)
 BENCH_ARGS ?=
 
-.PHONY: help install data run-all test test-fast lint format clean lab notebooks bench
+# make predict / make export: the saved model (default runs/latest/model.keras), the images, a CSV.
+MODEL_FILE ?=
+IMAGES ?=
+OUTPUT ?=
+LABELS ?=
+
+.PHONY: help install data run-all test test-fast lint format clean lab notebooks bench predict export \
+	tensorboard
 
 help: ## List the targets
 	@# Colour the names only on a terminal: piped or redirected, the escape codes would show raw.
 	@if [ -t 1 ]; then on='\033[36m'; off='\033[0m'; else on=; off=; fi; \
 	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / \
-		{printf "  %s%-10s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
+		{printf "  %s%-12s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
@@ -83,6 +90,17 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")
 	$(BIN)/python -m benchmarks --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
+
+predict: $(STAMP) ## Predict cat or dog for images, folders, globs (IMAGES="a.jpg dir/", MODEL_FILE=..., OUTPUT=p.csv, FORCE=1, LABELS=...)
+	$(BIN)/python -m helpers.modeling.predict_cli $(IMAGES) $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
+		$(if $(OUTPUT),--output "$(OUTPUT)") $(if $(FORCE),--force) $(if $(LABELS),--labels "$(LABELS)")
+
+export: $(STAMP) ## Write SavedModel and LiteRT (float32, int8-weight) models beside the model, check them (MODEL_FILE=..., IMAGES=..., LABELS=...)
+	$(BIN)/python -m helpers.modeling.export $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
+		$(if $(IMAGES),--images $(IMAGES)) $(if $(LABELS),--labels "$(LABELS)")
+
+tensorboard: $(STAMP) ## TensorBoard on 127.0.0.1:6006 over every run's training logs in runs/
+	$(BIN)/tensorboard --logdir runs --host 127.0.0.1 --port 6006
 
 lab: $(STAMP) ## JupyterLab on localhost to step through the notebooks (PROFILE=smoke, DATA_DIR=..., LAB_ARGS=...)
 	$(if $(CONFIG),$(error make lab: CONFIG= cannot reach the notebooks; give the settings as \

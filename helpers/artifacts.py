@@ -94,6 +94,7 @@ class RunPaths:
     checkpoint = _in_run("checkpoints", "best.weights.h5")
     backup_dir = _in_run("checkpoints", "backup")
     history = _in_run("history.csv")
+    tensorboard = _in_run("tensorboard")
     figures = _in_run("figures")
     validation_predictions = _in_run("val_predictions.csv")
     test_predictions = _in_run("test_predictions.csv")

@@ -105,8 +105,8 @@ def make_callbacks(
 
     Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule
     only), the time budget (if set: BudgetedCosine with the cosine schedule, else TimeBudget),
-    CSV history, backup and restore. `resuming`: continue the history in the run folder; None:
-    when a backup of an unfinished training is there.
+    CSV history, TensorBoard logs, backup and restore. `resuming`: continue the history in the
+    run folder; None: when a backup of an unfinished training is there.
     """
     if resuming is None:
         resuming = run.backup_dir.exists() and run.history.is_file()
@@ -151,6 +151,15 @@ def make_callbacks(
         callbacks.append(TimeBudget(cfg.train_minutes, elapsed))
     return callbacks + [
         keras.callbacks.CSVLogger(str(run.history), append=True),
+        # Epoch scalars only (loss, accuracy, learning rate): no histograms, graph or profiling,
+        # whose cost would show in a 2-core training step. `make tensorboard` serves them.
+        keras.callbacks.TensorBoard(
+            str(run.tensorboard),
+            histogram_freq=0,
+            write_graph=False,
+            update_freq="epoch",
+            profile_batch=0,
+        ),
         keras.callbacks.BackupAndRestore(str(run.backup_dir)),
     ]
 
