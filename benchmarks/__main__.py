@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import helpers  # noqa: F401  (quiet TensorFlow import)
+from benchmarks.log import output_to_log
 from benchmarks.suite import BenchSettings, format_table, run_suite
 from helpers.artifacts import write_json, write_text
 from helpers.config import project_root
@@ -58,12 +59,15 @@ def main(argv: list[str] | None = None) -> None:
         repeats=args.repeats,
         memory_images=tuple(args.memory_images),
     )
-    results = run_suite(settings)
+    log = out / "bench.log"
+    print(f"library messages and warnings go to {log}", flush=True)
+    with output_to_log(log) as terminal:
+        results = run_suite(settings, report=lambda line: print(line, file=terminal))
     table = format_table(results)
     write_json(results, out / "results.json")
     write_text(out / "table.md", table + "\n")
     print(table)
-    print(f"\nwritten: {out / 'results.json'}, {out / 'table.md'}")
+    print(f"\nwritten: {out / 'results.json'}, {out / 'table.md'}, {log}")
 
 
 if __name__ == "__main__":

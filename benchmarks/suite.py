@@ -15,13 +15,14 @@ import tensorflow as tf
 
 from benchmarks import seed_pipeline
 from benchmarks.full_size import make_full_size_copies
+from benchmarks.hardware import measure_peaks, model_flops, utilization
 from benchmarks.memory import measure_in_subprocess
 from benchmarks.timing import Rates, interleaved
 from helpers.augmentation import build_augmentation
 from helpers.config import Config, load_config
 from helpers.dataset import find_train_dir, list_labelled_images, list_test_images
 from helpers.layout import CLASS_NAMES, TEST_DIR
-from helpers.modeling.models import build_model, build_seed_cnn
+from helpers.modeling.models import build_model, build_seed_cnn, inference_network
 from helpers.modeling.predict import predict_dog_probability
 from helpers.pipeline import AUTOTUNE, make_dataset
 
@@ -160,6 +161,7 @@ def pipeline_comparisons(
     names: list[str],
     labels: list[int],
     target: float,
+    first_target: float | None = None,
 ) -> list[Comparison]:
     """Input-pipeline rates, first epoch and steady state.
 
@@ -190,7 +192,9 @@ def pipeline_comparisons(
         settings.repeats,
     )
     return [
-        Comparison(f"input pipeline, {label}, first epoch", first["project"], first["seed"], None),
+        Comparison(
+            f"input pipeline, {label}, first epoch", first["project"], first["seed"], first_target
+        ),
         Comparison(
             f"input pipeline, {label}, steady state", steady["project"], steady["seed"], target
         ),
@@ -283,21 +287,75 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
     )
 
     def in_memory() -> int:
-        return len(model.predict(decoded, batch_size=SEED_BATCH_SIZE, verbose=0))
+        # One compiled call per batch, as the project's path runs the network: model.predict's
+        # per-call set-up would lower the bound (README: Speed).
+        batches = range(0, len(decoded), SEED_BATCH_SIZE)
+        return sum(len(model.predict_on_batch(decoded[i : i + SEED_BATCH_SIZE])) for i in batches)
 
     project(), seed(), in_memory()  # warm up
     rates = interleaved(
         {"project": project, "seed": seed, "in-memory bound": in_memory}, settings.repeats
     )
     return [
-        Comparison(f"prediction, {len(paths)} test photos", rates["project"], rates["seed"], 3.0),
+        Comparison(f"prediction, {len(paths)} test photos", rates["project"], rates["seed"], 1.0),
         Comparison(
             "prediction, project vs in-memory bound",
             rates["project"],
             rates["in-memory bound"],
-            None,
+            0.9,
         ),
     ]
+
+
+# Steps per training measurement of the default network: a mixed_bfloat16 step took over 10 s on
+# the reference machine's AVX2 CPU (README: Speed), so a few steps already take long.
+HARDWARE_TRAIN_STEPS = 2
+
+
+def _training_rate(cfg: Config, repeats: int) -> dict:
+    """The network of `cfg` training on one batch held in memory: no input pipeline involved."""
+    steps = HARDWARE_TRAIN_STEPS
+    model = build_model(cfg, steps_per_epoch=steps)  # sets the global dtype policy
+    shape = (cfg.batch_size, cfg.image_size, cfg.image_size, 3)
+    images = tf.cast(tf.random.stateless_uniform(shape, seed=(1, 2), maxval=256), tf.uint8)
+    labels = tf.one_hot(tf.range(cfg.batch_size) % len(CLASS_NAMES), len(CLASS_NAMES))
+    batches = tf.data.Dataset.from_tensors((images, labels)).repeat()
+
+    def train() -> int:
+        model.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0)
+        return steps * cfg.batch_size
+
+    train()  # trace and warm up
+    rates = interleaved({"training": train}, repeats)["training"]
+    keras.mixed_precision.set_global_policy("float32")
+    return {
+        "name": f"{cfg.model} training, {cfg.image_size} px, {cfg.precision}, "
+        f"batch {cfg.batch_size}",
+        "rates": rates.values,
+        "median": rates.median,
+        "forward_flops_per_image": model_flops(inference_network(model)),
+    }
+
+
+def hardware_limit(settings: BenchSettings) -> dict:
+    """The CPU's matmul and conv2d peaks, and the default network's training against them.
+
+    The default recipe (compact_cnn, 64 px, mixed_bfloat16, batch 64, its augmentation layers
+    included), and the same in float32 for comparison.
+    """
+    peaks = measure_peaks()
+    conv_peaks = {p.dtype: p.flops_per_second for p in peaks if p.op.startswith("conv2d")}
+    default = load_config(environ={})
+    training = []
+    for precision in dict.fromkeys((default.precision, "float32")):
+        cfg = load_config(overrides={"precision": precision}, environ={})
+        row = _training_rate(cfg, settings.repeats)
+        row["fraction_of_conv_peak"] = {
+            dtype: utilization(row["forward_flops_per_image"], row["median"], peak)
+            for dtype, peak in conv_peaks.items()
+        }
+        training.append(row)
+    return {"peaks": [p.to_dict() for p in peaks], "training": training}
 
 
 def memory_rows(settings: BenchSettings) -> list[dict]:
@@ -328,16 +386,25 @@ def run_suite(settings: BenchSettings, report: Callable[[str], None] = print) ->
     make_full_size_copies([folder / n for n in full_names], full_folder)
     report("input pipeline on full-size JPEGs ...")
     comparisons += pipeline_comparisons(
-        settings, "full-size JPEGs", full_folder, full_names, full_labels, target=5.0
+        settings,
+        "full-size JPEGs",
+        full_folder,
+        full_names,
+        full_labels,
+        target=5.0,
+        first_target=2.5,
     )
     report("training ...")
     comparisons += training_comparisons(settings, folder, names, labels)
     report("prediction ...")
     comparisons += prediction_comparisons(settings)
+    report("hardware limit: matmul and conv2d peaks, the default network's training ...")
+    hardware = hardware_limit(settings)
     report("memory (one process per measurement) ...")
     memory = memory_rows(settings)
     return {
         "comparisons": [c.to_dict() for c in comparisons],
+        "hardware": hardware,
         "memory": memory,
         "repeats": settings.repeats,
     }
@@ -364,6 +431,8 @@ def format_table(results: dict) -> str:
             f"{r['side']}: {r['median']:,.0f} ({max(r['rates']):,.0f}) | "
             f"{row['ratio']:.2f}× | {target} |"
         )
+    if "hardware" in results:
+        lines += ["", *hardware_table(results["hardware"])]
     lines += [
         "",
         "| one pipeline epoch | images | resident before | peak during the epoch | growth |",
@@ -376,3 +445,26 @@ def format_table(results: dict) -> str:
             f"| {row['peak_rss_mib']:,.0f} MiB | {row['epoch_growth_mib']:,.0f} MiB |"
         )
     return "\n".join(lines)
+
+
+def hardware_table(hardware: dict) -> list[str]:
+    """Table lines: each op's peak by dtype, then training as a fraction of the conv2d peaks."""
+    dtypes = list(dict.fromkeys(p["dtype"] for p in hardware["peaks"]))
+    lines = [
+        f"| hardware limit (GFLOP/s) | {' | '.join(dtypes)} |",
+        "|---|" + "---|" * len(dtypes),
+    ]
+    for op in dict.fromkeys(p["op"] for p in hardware["peaks"]):
+        rate = {p["dtype"]: p["flops_per_second"] for p in hardware["peaks"] if p["op"] == op}
+        lines.append(f"| {op} | " + " | ".join(f"{rate[d] / 1e9:,.1f}" for d in dtypes) + " |")
+    for train in hardware["training"]:
+        flops = 3 * train["forward_flops_per_image"] * train["median"]
+        fractions = train["fraction_of_conv_peak"]
+        lines.append(
+            f"| {train['name']}: {train['median']:,.0f} images/s × 3 × "
+            f"{train['forward_flops_per_image'] / 1e6:,.0f} MFLOP = {flops / 1e9:,.1f} GFLOP/s, "
+            "share of the conv2d peak | "
+            + " | ".join(f"{fractions[d]:.0%}" if d in fractions else "—" for d in dtypes)
+            + " |"
+        )
+    return lines

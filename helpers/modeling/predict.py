@@ -27,8 +27,14 @@ def predict_dog_probability(
 ) -> np.ndarray:
     """P(dog) for each image path, at the input size the model was trained with."""
     image_size = int(model.input_shape[1])
+    if not paths:
+        return np.zeros(0, dtype="float64")
     dataset = make_dataset(paths, image_size=image_size, batch_size=batch_size)
-    probabilities = model.predict(dataset, verbose=0)
+    # One compiled call per batch: model.predict's per-call set-up (data adapter, callbacks, an
+    # iterator of its own) costs more than the whole of a short job (README: Speed).
+    probabilities = np.concatenate(
+        [np.asarray(model.predict_on_batch(images)) for images in dataset]
+    )
     return probabilities[:, DOG_LABEL].astype("float64")
 
 

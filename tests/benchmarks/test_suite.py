@@ -48,3 +48,32 @@ def test_table_lists_every_row_with_ratio_target_and_memory():
     assert "| input pipeline | 950 (1,000) | seed: 300 (300) | 3.17× | ≥ 3× met |" in table
     assert "0.80× | ≥ 0.9× MISSED" in table
     assert "| cache on | 23,000 | 800 MiB | 1,300 MiB | 500 MiB |" in table
+
+
+def test_hardware_rows_give_each_peak_by_dtype_and_training_as_a_share_of_the_conv_peak():
+    from benchmarks.suite import hardware_table
+
+    peaks = [
+        {"op": op, "dtype": dtype, "flops_per_second": rate}
+        for op, dtype, rate in [
+            ("matmul 2048×2048", "float32", 100e9),
+            ("matmul 2048×2048", "bfloat16", 20e9),
+            ("conv2d x", "float32", 80e9),
+            ("conv2d x", "bfloat16", 10e9),
+        ]
+    ]
+    training = {
+        "name": "compact_cnn training",
+        "rates": (100.0,),
+        "median": 100.0,
+        "forward_flops_per_image": 20_000_000,
+        "fraction_of_conv_peak": {"float32": 0.075, "bfloat16": 0.6},
+    }
+    lines = hardware_table({"peaks": peaks, "training": [training]})
+    assert lines[0] == "| hardware limit (GFLOP/s) | float32 | bfloat16 |"
+    assert "| matmul 2048×2048 | 100.0 | 20.0 |" in lines
+    assert "| conv2d x | 80.0 | 10.0 |" in lines
+    assert lines[-1] == (
+        "| compact_cnn training: 100 images/s × 3 × 20 MFLOP = 6.0 GFLOP/s, "
+        "share of the conv2d peak | 8% | 60% |"
+    )
