@@ -71,3 +71,18 @@ def test_written_files_get_the_usual_permissions(tmp_path):
         assert kept.stat().st_mode & 0o777 == 0o600
     finally:
         os.umask(old_mask)
+
+
+def test_flip_averaging_is_the_mean_of_an_image_and_its_mirror():
+    import keras
+
+    from helpers.modeling.predict import flip_averaged
+
+    # A network that looks only at the left half: its mirror image shows it the right half.
+    inputs = keras.Input((4, 4, 3))
+    left = keras.layers.Cropping2D(((0, 0), (0, 2)))(inputs)
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Flatten()(left))
+    model = keras.Model(inputs, outputs)
+    images = np.random.default_rng(0).uniform(0, 255, (3, 4, 4, 3)).astype("float32")
+    expected = (model.predict(images, verbose=0) + model.predict(images[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(flip_averaged(model).predict(images, verbose=0), expected, rtol=1e-5)

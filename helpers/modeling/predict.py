@@ -51,10 +51,26 @@ def predictions_frame(ids: Sequence[int], dog_probability: np.ndarray) -> pd.Dat
     return frame.sort_values("id", ignore_index=True)
 
 
+def flip_averaged(model: keras.Model) -> keras.Model:
+    """Test-time augmentation: the model's probabilities averaged over each image and its mirror."""
+    inputs = keras.Input(model.input_shape[1:], name="image")
+    mirrored = keras.layers.Lambda(lambda x: keras.ops.flip(x, axis=2), name="mirror")(inputs)
+    averaged = keras.layers.Average(name="average")([model(inputs), model(mirrored)])
+    return keras.Model(inputs, averaged, name=f"{model.name}_flip_averaged")
+
+
 def predict_images(
-    model: keras.Model, ids: Sequence[int], paths: Sequence[str], batch_size: int = 64
+    model: keras.Model,
+    ids: Sequence[int],
+    paths: Sequence[str],
+    flip: bool = False,
+    batch_size: int = 64,
 ) -> pd.DataFrame:
-    """The model's predictions for the images at `paths`, one row per id (see predictions_frame)."""
+    """The model's predictions for the images at `paths`, one row per id (see predictions_frame).
+
+    With `flip`, each image's probabilities are averaged with its mirror image's.
+    """
+    model = flip_averaged(model) if flip else model
     return predictions_frame(ids, predict_dog_probability(model, list(paths), batch_size))
 
 
@@ -62,7 +78,8 @@ def predict_validation(cfg: Config, run: RunPaths, model: keras.Model) -> pd.Dat
     """The run's validation images with the model's `dog_probability`, `confidence`, `predicted`."""
     split = load_split(cfg, run, load_dataset_index(cfg, run))
     val = split.query("subset == 'val'").reset_index(drop=True)
-    predictions = predict_images(model, val.index, image_paths(cfg, val["filename"]))
+    paths = image_paths(cfg, val["filename"])
+    predictions = predict_images(model, val.index, paths, flip=cfg.test_time_flip)
     return val.join(predictions[["dog_probability", "confidence"]]).assign(
         predicted=predictions["label"]
     )
