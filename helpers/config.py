@@ -19,13 +19,14 @@ import yaml
 
 from helpers.errors import UserError
 from helpers.layout import TEST_DIR, TEST_LABELS
+from helpers.runtime import cpu_has_fast_bfloat16
 
 ENV_PREFIX = "CATSDOGS_"
 ROOT_ENV = ENV_PREFIX + "ROOT"
 
 
 LR_SCHEDULES = ("plateau", "cosine")
-PRECISIONS = ("float32", "mixed_bfloat16")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 BAD_IMAGE_MODES = ("skip", "stop")
 
 
@@ -81,8 +82,9 @@ class Config:
     lr_schedule: str = "cosine"
     # cosine only: epochs of linear warm-up from 0 to learning_rate, at most epochs - 1
     warmup_epochs: int = 1
-    # bfloat16 compute with float32 weights (fast on CPUs with AVX512-BF16), or "float32"
-    precision: str = "mixed_bfloat16"
+    # "mixed_bfloat16": bfloat16 compute with float32 weights, several times faster on CPUs with
+    # AVX512-BF16 or AMX and many times slower on CPUs without; "auto" picks it where the CPU has it
+    precision: str = "auto"
     early_stopping_patience: int = 10
     reduce_lr_patience: int = 2
     # The time budget of training, validation included: the cosine schedule anneals to 0 by then
@@ -333,11 +335,18 @@ def load_config(
     _apply(settings, env_settings, "environment (CATSDOGS_*)")
     _apply(settings, overrides, "overrides")
     settings["profile"] = profile
-    return _resolve_paths(Config(**settings))
+    return _resolve(Config(**settings))
 
 
-def _resolve_paths(cfg: Config) -> Config:
-    """Make paths absolute against the project root and fill in path defaults."""
+def resolved_precision(precision: str) -> str:
+    """The dtype policy to train with: "auto" is mixed_bfloat16 where the CPU computes bfloat16."""
+    if precision != "auto":
+        return precision
+    return "mixed_bfloat16" if cpu_has_fast_bfloat16() else "float32"
+
+
+def _resolve(cfg: Config) -> Config:
+    """Make paths absolute against the project root, fill in path defaults, pick the precision."""
     root = project_root()
 
     def absolute(path: Path) -> Path:
@@ -351,6 +360,7 @@ def _resolve_paths(cfg: Config) -> Config:
         test_labels=absolute(cfg.test_labels) if cfg.test_labels else data_dir / TEST_LABELS,
         run_dir=absolute(cfg.run_dir) if cfg.run_dir else None,
         weights=absolute(cfg.weights) if cfg.weights else None,
+        precision=resolved_precision(cfg.precision),
     )
 
 

@@ -9,6 +9,7 @@ import re
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 # absl/TF C++ log records look like "I0000 00:00:1795504259.693921    2640 file.cc:227] text".
 _LOG_RECORD = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ [^\]]+\] ")
@@ -66,6 +67,19 @@ def import_tensorflow_quietly() -> None:
     leftover = filter_tensorflow_log(captured.getvalue(), min_level)
     if leftover:
         sys.stderr.write(leftover)
+
+
+BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def cpu_has_fast_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    """Whether the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), from Linux's flags."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        return False  # not Linux, or not readable: assume not
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    return bool(BFLOAT16_CPU_FLAGS & set(flags))
 
 
 def seed_everything(seed: int) -> None:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers.config import Config, ConfigError, config_to_yaml, load_config
+from helpers.config import Config, ConfigError, config_to_yaml, load_config, resolved_precision
 
 
 def test_defaults_and_derived_paths(tmp_path, monkeypatch):
@@ -98,14 +98,16 @@ def test_config_is_immutable():
 
 def test_named_recipes_load_and_differ_where_they_should():
     # The dataclass defaults are the default recipe; the default and cpu profiles add nothing.
-    paths = {"data_dir", "test_dir", "test_labels", "run_dir"}
+    # Paths are made absolute and "auto" precision is resolved for this machine as they load.
+    paths = {"data_dir", "test_dir", "test_labels", "run_dir", "precision"}
     for name in ("default", "cpu"):
         loaded = load_config(name, environ={}).to_dict()
         assert {k: v for k, v in loaded.items() if k not in paths | {"profile"}} == {
             k: v for k, v in Config().to_dict().items() if k not in paths | {"profile"}
         }
     cpu = load_config("cpu", environ={})
-    assert (cpu.lr_schedule, cpu.precision, cpu.train_minutes) == ("cosine", "mixed_bfloat16", 26)
+    assert (cpu.lr_schedule, cpu.train_minutes) == ("cosine", 26)
+    assert cpu.precision == resolved_precision("auto") in ("float32", "mixed_bfloat16")
     long = load_config("long", environ={})
     assert (long.image_size, long.model, long.train_minutes) == (128, "large_cnn", 120)
     assert load_config("cpu", overrides={"epochs": 3}, environ={}).epochs == 3
@@ -115,7 +117,7 @@ def test_named_recipes_load_and_differ_where_they_should():
     "overrides, message",
     [
         ({"lr_schedule": "step"}, "lr_schedule='step' must be plateau or cosine"),
-        ({"precision": "float16"}, "precision='float16' must be float32 or mixed_bfloat16"),
+        ({"precision": "float16"}, "precision='float16' must be auto or float32 or mixed_bfloat16"),
         ({"warmup_epochs": -1}, "warmup_epochs=-1 must be at least 0"),
         ({"train_minutes": 0}, "train_minutes=0.0 must be empty or positive"),
         ({"weight_decay": -1}, "weight_decay=-1.0 must be at least 0"),

@@ -23,3 +23,23 @@ def test_level_2_also_drops_warnings_but_keeps_errors():
 
 def test_level_0_keeps_everything():
     assert filter_tensorflow_log(CAPTURED, min_level=0) == CAPTURED
+
+
+def test_bfloat16_is_chosen_only_where_the_cpu_computes_it(tmp_path, monkeypatch):
+    from helpers import config, runtime
+
+    amd = tmp_path / "amd"
+    amd.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    sapphire = tmp_path / "sapphire"
+    sapphire.write_text("processor\t: 0\nflags\t\t: avx2 avx512f avx512_bf16 amx_bf16\n")
+    assert not runtime.cpu_has_fast_bfloat16(amd)
+    assert runtime.cpu_has_fast_bfloat16(sapphire)
+    assert not runtime.cpu_has_fast_bfloat16(tmp_path / "no-such-file")
+
+    for cpuinfo, expected in ((amd, "float32"), (sapphire, "mixed_bfloat16")):
+        monkeypatch.setattr(
+            config, "cpu_has_fast_bfloat16", lambda c=cpuinfo: runtime.cpu_has_fast_bfloat16(c)
+        )
+        assert config.resolved_precision("auto") == expected
+        assert config.load_config(environ={}).precision == expected
+        assert config.resolved_precision("float32") == "float32"

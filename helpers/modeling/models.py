@@ -10,7 +10,7 @@ import keras
 from keras import layers
 
 from helpers.augmentation import build_augmentation
-from helpers.config import Config
+from helpers.config import Config, resolved_precision
 from helpers.layout import CLASS_NAMES
 from helpers.modeling.backbones import BACKBONES, build_transfer_network, load_backbone_weights
 
@@ -153,7 +153,7 @@ def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
     first; `steps_per_epoch` is needed by the cosine learning-rate schedule.
     """
     spec = model_spec(cfg.model)
-    keras.mixed_precision.set_global_policy(cfg.precision)
+    keras.mixed_precision.set_global_policy(resolved_precision(cfg.precision))
     network = spec.build(cfg.image_size)
     if cfg.model in BACKBONES:
         load_backbone_weights(network, cfg)
