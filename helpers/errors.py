@@ -15,4 +15,7 @@ class UserError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         message = f"{type(self).__name__}: {self}"
-        return [f"{message} {self.notebook_hint}" if self.notebook_hint else message]
+        if not self.notebook_hint:
+            return [message]
+        end = "" if message.endswith((".", "!", "?")) else "."
+        return [f"{message}{end} {self.notebook_hint}"]
