@@ -93,7 +93,8 @@ bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against
 
 predict: $(STAMP) ## Predict cat or dog for images, folders, globs (IMAGES="a.jpg dir/", MODEL_FILE=..., OUTPUT=p.csv, FORCE=1, LABELS=...)
 	$(BIN)/python -m helpers.modeling.predict_cli $(IMAGES) $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
-		$(if $(OUTPUT),--output "$(OUTPUT)") $(if $(FORCE),--force) $(if $(LABELS),--labels "$(LABELS)")
+		$(if $(OUTPUT),--output "$(OUTPUT)") $(if $(FORCE),--force) $(if $(LABELS),--labels "$(LABELS)") \
+		$(if $(filter false 0 no off,$(TEST_TIME_FLIP)),--no-flip)
 
 export: $(STAMP) ## Write SavedModel and LiteRT (float32, int8-weight) models beside the model, check them (MODEL_FILE=..., IMAGES=..., LABELS=...)
 	$(BIN)/python -m helpers.modeling.export $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \

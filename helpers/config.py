@@ -94,7 +94,7 @@ class Config:
     seed: int = 42
     # Test-time augmentation in notebooks 04 and 05: average each image's prediction with its
     # mirror image's (twice the prediction work)
-    test_time_flip: bool = False
+    test_time_flip: bool = True
     # Pretrained backbones only (model: mobilenet_v3_small, efficientnet_v2_b0, efficientnet_v2_s):
     # phase 1 trains the head for `epochs`, phase 2 fine-tunes the backbone's top layers.
     weights: Path | None = None  # the backbone's weights file; None: download ImageNet's (cached)

@@ -12,7 +12,7 @@ from image_files import write_image
 from saved_models import save_network
 
 from helpers.modeling.model_file import ModelFileError, load_model_file
-from helpers.modeling.predict import predict_dog_probability
+from helpers.modeling.predict import flip_averaged, predict_dog_probability
 from helpers.modeling.predict_cli import expand_inputs, main
 
 
@@ -39,7 +39,9 @@ def test_single_image_prediction_equals_the_batched_notebook_prediction(
     model_file, photos, tmp_path
 ):
     files = [photos / "1.jpg", photos / "2.jpg", photos / "10.png", photos / "sub" / "dog.7.jpg"]
-    batched = predict_dog_probability(load_model_file(model_file), [str(f) for f in files])
+    # Notebook 05 predicts with the default recipe's test-time flip averaging, as the CLI does.
+    model = flip_averaged(load_model_file(model_file))
+    batched = predict_dog_probability(model, [str(f) for f in files])
     for index, image in enumerate(files):
         output = tmp_path / f"single-{index}.csv"
         assert main([str(image), "--model", str(model_file), "--output", str(output)]) == 0

@@ -24,7 +24,7 @@ from helpers.artifacts import write_csv
 from helpers.image_check import inspect_file
 from helpers.layout import CLASS_NAMES, is_image_file, kaggle_category
 from helpers.modeling.model_file import ModelFileError, default_model_file, load_model_file
-from helpers.modeling.predict import predict_dog_probability
+from helpers.modeling.predict import flip_averaged, predict_dog_probability
 from helpers.runtime import captured_stderr
 
 PROGRAM = "catsdogs-predict"
@@ -83,8 +83,14 @@ def readable_images(
     return good, bad
 
 
-def predict_files(model: keras.Model, paths: Sequence[Path], batch_size: int = 64) -> pd.DataFrame:
-    """Per image: `file`, `label` (cat or dog), `dog_probability`, as the notebooks predict."""
+def predict_files(
+    model: keras.Model, paths: Sequence[Path], batch_size: int = 64, flip: bool = True
+) -> pd.DataFrame:
+    """Per image: `file`, `label` (cat or dog), `dog_probability`, as the notebooks predict.
+
+    With `flip` (the default recipe's test_time_flip), each image is averaged with its mirror.
+    """
+    model = flip_averaged(model) if flip else model
     try:
         dog = predict_dog_probability(model, [str(path) for path in paths], batch_size=batch_size)
     except tf.errors.OpError as error:  # a file that passed the checks and still failed to decode
@@ -172,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--batch-size", type=int, default=64, help="images per prediction batch (64)"
     )
+    parser.add_argument(
+        "--no-flip",
+        action="store_true",
+        help="predict each image alone; by default its P(dog) is averaged with its mirror "
+        "image's, as notebook 05 predicts (test_time_flip)",
+    )
     return parser
 
 
@@ -201,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
             f"nothing to predict: none of the {len(args.images)} given argument(s) "
             "leads to a readable .jpg or .png image (see the lines above)"
         )
-    predictions = predict_files(model, images, args.batch_size)
+    predictions = predict_files(model, images, args.batch_size, flip=not args.no_flip)
     print(format_table(predictions))
     counts = predictions["label"].value_counts()
     print(
