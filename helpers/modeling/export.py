@@ -28,6 +28,7 @@ from helpers.config import ConfigError, read_yaml_settings
 from helpers.layout import DOG_LABEL
 from helpers.modeling.model_file import (
     ModelFileError,
+    add_model_argument,
     default_model_file,
     input_size,
     load_model_file,
@@ -277,12 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Keras model and print (and write to <stem>_export_check.csv) its size, largest P(dog) "
         "difference, accuracy and single-image latency.",
     )
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        help="the .keras model file (default: runs/latest/model.keras)",
-    )
+    add_model_argument(parser)
     parser.add_argument(
         "--images",
         nargs="*",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,16 @@ TRAIN_HINT = (
 
 class ModelFileError(UserError, ValueError):
     """The model file is missing or cannot be loaded as a Keras model."""
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """The command-line tools' --model option: a .keras file, by default the newest run's."""
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="the .keras model file (default: runs/latest/model.keras)",
+    )
 
 
 def default_model_file() -> Path:

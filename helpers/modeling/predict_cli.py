@@ -23,7 +23,12 @@ import tensorflow as tf
 from helpers.artifacts import write_csv
 from helpers.image_check import inspect_file
 from helpers.layout import CLASS_NAMES, is_image_file, kaggle_category
-from helpers.modeling.model_file import ModelFileError, default_model_file, load_model_file
+from helpers.modeling.model_file import (
+    ModelFileError,
+    add_model_argument,
+    default_model_file,
+    load_model_file,
+)
 from helpers.modeling.predict import flip_averaged, predict_dog_probability
 from helpers.runtime import captured_stderr
 
@@ -154,12 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "images", nargs="*", help="image files, folders or glob patterns (quote them)"
     )
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        help="the .keras model file (default: runs/latest/model.keras)",
-    )
+    add_model_argument(parser)
     parser.add_argument(
         "--output",
         type=Path,
