@@ -6,14 +6,12 @@ from helpers.config import Config, ConfigError, load_config
 from helpers.modeling.backbones import BACKBONES
 from helpers.modeling.models import (
     MODELS,
-    at_image_size,
     build_model,
     build_seed_cnn,
     inference_network,
     learning_rate_schedule,
     make_optimizer,
     model_spec,
-    predict_image_size,
 )
 
 # A constant learning rate and float32: models built without a training set to size a schedule.
@@ -141,28 +139,3 @@ def test_mixed_bfloat16_computes_in_bfloat16_but_outputs_float32_probabilities()
         assert probabilities.dtype == np.float32
     finally:
         keras.mixed_precision.set_global_policy("float32")  # as later tests expect
-
-
-def test_the_saved_network_reads_photos_larger_than_it_trained_on_with_the_same_weights():
-    cfg = load_config(overrides={"image_size": 32, **PLAIN}, environ={})
-    assert predict_image_size(cfg) == 40  # the default ratio, 1.25
-    network = inference_network(build_model(cfg))
-    resized = at_image_size(network, cfg, predict_image_size(cfg))
-    assert resized.input_shape == (None, 40, 40, 3)
-    for ours, theirs in zip(resized.get_weights(), network.get_weights(), strict=True):
-        np.testing.assert_array_equal(ours, theirs)
-    # Fully convolutional: at the training size the two compute the same function.
-    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype("float32")
-    np.testing.assert_allclose(
-        at_image_size(resized, cfg, 32).predict(images, verbose=0),
-        network.predict(images, verbose=0),
-        atol=1e-6,
-    )
-
-
-def test_predict_size_ratio_one_and_the_seed_network_keep_the_training_size():
-    assert predict_image_size(load_config(overrides={"predict_size_ratio": 1}, environ={})) == 64
-    seed = load_config(overrides={"model": "seed_cnn"}, environ={})
-    assert predict_image_size(seed) == seed.image_size
-    with pytest.raises(ConfigError, match="predict_size_ratio=0.5 must be at least 1"):
-        load_config(overrides={"predict_size_ratio": 0.5}, environ={})

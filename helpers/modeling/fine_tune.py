@@ -133,6 +133,6 @@ def train_in_two_phases(
             initial_epoch=start,
         )
     with other_phase_optimizer_ignored():
-        history = save_best_network(cfg, run, model)
+        history = save_best_network(run, model)
     state_path.unlink()  # training is complete: a re-run starts afresh
     return history

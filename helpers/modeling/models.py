@@ -88,12 +88,10 @@ class ModelSpec:
 
     build: Callable[[int], keras.Model]
     optimizer: str  # "rmsprop" (the seed article's) or "adamw"
-    # Whether the weights fit any input size (no dense layer over a fixed-size feature map).
-    any_input_size: bool = True
 
 
 MODELS: dict[str, ModelSpec] = {
-    "seed_cnn": ModelSpec(build_seed_cnn, "rmsprop", any_input_size=False),
+    "seed_cnn": ModelSpec(build_seed_cnn, "rmsprop"),
     "compact_cnn": ModelSpec(build_compact_cnn, "adamw"),
     "large_cnn": ModelSpec(build_large_cnn, "adamw"),
     # Pretrained backbones with a new head (helpers.modeling.backbones).
@@ -166,25 +164,6 @@ def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
             inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training"
         )
     return compile_model(model, make_optimizer(cfg, steps_per_epoch))
-
-
-def predict_image_size(cfg: Config) -> int:
-    """The size of the photos the saved network reads: image_size times predict_size_ratio.
-
-    A network whose weights fit one input size only (seed_cnn) reads them at image_size.
-    """
-    if not model_spec(cfg.model).any_input_size:
-        return cfg.image_size
-    return round(cfg.image_size * cfg.predict_size_ratio)
-
-
-def at_image_size(network: keras.Model, cfg: Config, image_size: int) -> keras.Model:
-    """The same network, with the same weights, reading images of `image_size` px."""
-    if network.input_shape[1] == image_size:
-        return network
-    resized = model_spec(cfg.model).build(image_size)
-    resized.set_weights(network.get_weights())
-    return resized
 
 
 def compile_model(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> keras.Model:

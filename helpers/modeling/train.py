@@ -14,12 +14,7 @@ from helpers.artifacts import RunPaths, atomic_write, require
 from helpers.config import Config
 from helpers.dataset import image_paths
 from helpers.modeling.backbones import BACKBONES
-from helpers.modeling.models import (
-    at_image_size,
-    budgeted,
-    inference_network,
-    predict_image_size,
-)
+from helpers.modeling.models import budgeted, inference_network
 from helpers.modeling.schedules import BudgetedCosine
 from helpers.pipeline import make_dataset
 
@@ -185,7 +180,7 @@ def train_model(
 
         return train_in_two_phases(cfg, run, model, train_ds, val_ds)
     fit_epochs(model, train_ds, val_ds, make_callbacks(cfg, run), epochs=cfg.epochs)
-    return save_best_network(cfg, run, model)
+    return save_best_network(run, model)
 
 
 def fit_epochs(
@@ -214,14 +209,10 @@ def fit_epochs(
         )
 
 
-def save_best_network(cfg: Config, run: RunPaths, model: keras.Model) -> pd.DataFrame:
-    """Save the best epoch's network as run.model; return the history.
-
-    The saved network has no augmentation and reads photos of predict_image_size(cfg) px.
-    """
+def save_best_network(run: RunPaths, model: keras.Model) -> pd.DataFrame:
+    """Save the best epoch's network (no augmentation) as run.model; return the history."""
     model.load_weights(run.checkpoint)
-    network = at_image_size(inference_network(model), cfg, predict_image_size(cfg))
-    atomic_write(run.model, lambda tmp: network.save(tmp))
+    atomic_write(run.model, lambda tmp: inference_network(model).save(tmp))
     return load_history(run)
 
 
