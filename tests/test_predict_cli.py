@@ -11,9 +11,10 @@ import pytest
 from image_files import write_image
 from saved_models import save_network
 
+from helpers.config import Config
 from helpers.modeling.model_file import ModelFileError, load_model_file
 from helpers.modeling.predict import flip_averaged, predict_dog_probability
-from helpers.modeling.predict_cli import expand_inputs, main
+from helpers.modeling.predict_cli import build_parser, expand_inputs, main
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +160,9 @@ def test_help_says_what_happens_to_an_existing_output(capsys):
     assert stop.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert "unless --force" in help_text and "runs/latest/model.keras" in help_text
+
+
+def test_flip_averaging_defaults_to_the_recipe_and_no_flip_turns_it_off():
+    assert build_parser().parse_args([]).flip is Config.test_time_flip
+    assert build_parser().parse_args(["--no-flip"]).flip is False
+    assert build_parser().parse_args(["--flip"]).flip is True

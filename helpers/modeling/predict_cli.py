@@ -21,6 +21,7 @@ import pandas as pd
 import tensorflow as tf
 
 from helpers.artifacts import write_csv
+from helpers.config import Config
 from helpers.image_check import inspect_file
 from helpers.layout import CLASS_NAMES, is_image_file, kaggle_category
 from helpers.modeling.model_file import (
@@ -89,7 +90,10 @@ def readable_images(
 
 
 def predict_files(
-    model: keras.Model, paths: Sequence[Path], batch_size: int = 64, flip: bool = True
+    model: keras.Model,
+    paths: Sequence[Path],
+    batch_size: int = 64,
+    flip: bool = Config.test_time_flip,
 ) -> pd.DataFrame:
     """Per image: `file`, `label` (cat or dog), `dog_probability`, as the notebooks predict.
 
@@ -179,10 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch-size", type=int, default=64, help="images per prediction batch (64)"
     )
     parser.add_argument(
-        "--no-flip",
-        action="store_true",
-        help="predict each image alone; by default its P(dog) is averaged with its mirror "
-        "image's, as notebook 05 predicts (test_time_flip)",
+        "--flip",
+        action=argparse.BooleanOptionalAction,
+        default=Config.test_time_flip,
+        help="average each image's P(dog) with its mirror image's, as notebook 05 predicts "
+        "(the recipe's test_time_flip); --no-flip predicts each image alone",
     )
     return parser
 
@@ -213,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
             f"nothing to predict: none of the {len(args.images)} given argument(s) "
             "leads to a readable .jpg or .png image (see the lines above)"
         )
-    predictions = predict_files(model, images, args.batch_size, flip=not args.no_flip)
+    predictions = predict_files(model, images, args.batch_size, flip=args.flip)
     print(format_table(predictions))
     counts = predictions["label"].value_counts()
     print(
