@@ -163,14 +163,11 @@ PROFILES: dict[str, dict[str, Any]] = {
     "default": {},
     # The same recipe by its name.
     "cpu": {},
-    # A larger budget (a GPU, or two hours of CPU): 128 px photos, a deeper network.
+    # A budget a session can afford on 2 CPU cores: the default network at 96 px, where the
+    # extra resolution pays (issue 11: 95 % on validation at 96 px against 93 % at 64 px).
     "long": {
-        "image_size": 128,
-        "model": "large_cnn",
-        "epochs": 60,
-        "warmup_epochs": 2,
-        "early_stopping_patience": 60,
-        "train_minutes": 120,
+        "image_size": 96,
+        "train_minutes": 100,
     },
     # A few minutes end to end on a generated, learnable stripes set: not cats and dogs.
     "smoke": {

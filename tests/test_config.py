@@ -109,7 +109,7 @@ def test_named_recipes_load_and_differ_where_they_should():
     assert (cpu.lr_schedule, cpu.train_minutes) == ("cosine", 25)
     assert cpu.precision == resolved_precision("auto") in ("float32", "mixed_bfloat16")
     long = load_config("long", environ={})
-    assert (long.image_size, long.model, long.train_minutes) == (128, "large_cnn", 120)
+    assert (long.image_size, long.model, long.train_minutes) == (96, "compact_cnn", 100)
     assert load_config("cpu", overrides={"epochs": 3}, environ={}).epochs == 3
 
 
