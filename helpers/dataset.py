@@ -183,15 +183,25 @@ def list_test_images(test_dir: Path) -> pd.DataFrame:
     return frame.sort_values("id", ignore_index=True)
 
 
+class LabelsFileError(UserError, ValueError):
+    """A labels CSV that cannot be read, or without integer ids and 0/1 labels."""
+
+
 def read_test_labels(path: Path) -> pd.DataFrame:
     """True test labels from a CSV with columns `id,label` (1 = dog, 0 = cat)."""
-    labels = pd.read_csv(path)
-    if list(labels.columns[:2]) != ["id", "label"]:
-        raise ValueError(
-            f"{path} must have the columns id,label; it has {','.join(map(str, labels.columns))}"
+    try:
+        labels = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise LabelsFileError(f"labels file {path} cannot be read: {error}") from None
+    if not {"id", "label"} <= set(labels.columns):
+        raise LabelsFileError(
+            f"labels file {path} must have the columns id,label; "
+            f"it has {','.join(map(str, labels.columns))}"
         )
+    if not pd.api.types.is_integer_dtype(labels["id"]):
+        raise LabelsFileError(f"labels file {path}: every id must be a whole number (1 for 1.jpg)")
     if not labels["label"].isin([0, 1]).all():
-        raise ValueError(f"{path}: every label must be 0 (cat) or 1 (dog)")
+        raise LabelsFileError(f"labels file {path}: every label must be 0 (cat) or 1 (dog)")
     return labels[["id", "label"]].astype("int64")
 
 

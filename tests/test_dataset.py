@@ -8,6 +8,7 @@ from helpers.artifacts import RunPaths
 from helpers.config import load_config
 from helpers.dataset import (
     DataNotFoundError,
+    LabelsFileError,
     build_dataset_index,
     list_labelled_images,
     list_test_images,
@@ -155,3 +156,26 @@ def test_test_labels_are_validated(tmp_path):
     wrong_columns.write_text("image,class\n1,0\n")
     with pytest.raises(ValueError, match="must have the columns id,label"):
         read_test_labels(wrong_columns)
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"", "cannot be read"),
+        (b"\xff\xd8\xff\xe0 binary", "cannot be read"),
+        (b"id,label\ncat.1,1\n", "every id must be a whole number"),
+        (b"id,label\n1,0.5\n", "0 \\(cat\\) or 1 \\(dog\\)"),
+    ],
+    ids=["empty", "binary", "name-as-id", "fraction"],
+)
+def test_a_bad_labels_file_is_a_user_error_naming_it(tmp_path, content, reason):
+    path = tmp_path / "labels.csv"
+    path.write_bytes(content)
+    with pytest.raises(LabelsFileError, match=f"labels file {path}.*{reason}"):
+        read_test_labels(path)
+
+
+def test_labels_columns_may_come_in_any_order(tmp_path):
+    path = tmp_path / "labels.csv"
+    path.write_text("label,id,note\n1,7,x\n")
+    assert read_test_labels(path).to_dict("list") == {"id": [7], "label": [1]}

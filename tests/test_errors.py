@@ -33,3 +33,17 @@ def test_missing_data_and_untrained_models_are_user_errors(tmp_path):
             assert str(tmp_path) in text and "notebook" in text and "make" in text
         else:
             raise AssertionError(f"{kind.__name__} not raised")
+
+
+def test_a_run_model_that_cannot_be_loaded_is_a_user_error_naming_it(tmp_path):
+    from helpers.modeling.model_file import ModelFileError
+    from helpers.modeling.predict import load_model
+
+    broken = tmp_path / "model.keras"
+    broken.write_text("half a download")
+    try:
+        load_model(broken)
+    except ModelFileError as error:
+        assert f"{broken} is not a Keras model file" in str(error)
+    else:
+        raise AssertionError("ModelFileError not raised")

@@ -145,6 +145,17 @@ def test_accuracy_against_a_labels_file(model_file, photos, tmp_path, capsys):
     assert "on 4 labelled images of 4 predicted" in out  # 3 by id, dog.7.jpg by its name
 
 
+def test_a_bad_labels_file_stops_before_predicting_and_names_it(
+    model_file, photos, tmp_path, capsys
+):
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,class\n1.jpg,dog\n")
+    assert main([str(photos), "--model", str(model_file), "--labels", str(labels)]) == 2
+    captured = capsys.readouterr()
+    assert f"labels file {labels} must have the columns id,label" in captured.err
+    assert captured.out == ""
+
+
 def test_safe_mode_stays_on_when_loading(tmp_path):
     inputs = keras.Input((16, 16, 3))
     outputs = keras.layers.Lambda(lambda x: x * 2)(inputs)

@@ -24,10 +24,10 @@ import pandas as pd
 import tensorflow as tf
 
 from helpers.artifacts import write_csv
-from helpers.config import ConfigError, read_yaml_settings
+from helpers.config import read_yaml_settings
+from helpers.errors import UserError
 from helpers.layout import DOG_LABEL
 from helpers.modeling.model_file import (
-    ModelFileError,
     add_model_argument,
     default_model_file,
     input_size,
@@ -338,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         write_csv(report, paths.check)
         print(f"wrote {paths.check}")
-    except (PredictError, ModelFileError, ConfigError) as error:
+    except (PredictError, UserError) as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return 2
     return 0

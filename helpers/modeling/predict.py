@@ -14,12 +14,13 @@ from helpers.artifacts import RunPaths, require, write_csv
 from helpers.config import Config
 from helpers.dataset import image_paths, load_dataset_index, load_split
 from helpers.layout import DOG_LABEL
+from helpers.modeling.model_file import load_model_file
 from helpers.pipeline import make_dataset
 
 
 def load_model(path: Path) -> keras.Model:
-    """The saved Keras model, with a clear error when it is missing."""
-    return keras.models.load_model(require(path, "03_train_cnn"))
+    """The run's saved Keras model; a clear error when it is missing (run 03) or unreadable."""
+    return load_model_file(require(path, "03_train_cnn"))
 
 
 def predict_dog_probability(

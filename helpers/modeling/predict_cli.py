@@ -22,10 +22,11 @@ import tensorflow as tf
 
 from helpers.artifacts import write_csv
 from helpers.config import Config
+from helpers.dataset import read_test_labels
+from helpers.errors import UserError
 from helpers.image_check import inspect_file
 from helpers.layout import CLASS_NAMES, is_image_file, kaggle_category
 from helpers.modeling.model_file import (
-    ModelFileError,
     add_model_argument,
     default_model_file,
     load_model_file,
@@ -118,15 +119,7 @@ def format_table(predictions: pd.DataFrame) -> str:
 
 def read_labels(path: Path) -> dict[int, int]:
     """True labels by image id from a CSV with columns id,label (1 = dog, 0 = cat)."""
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise PredictError(f"labels file {path} cannot be read: {error}") from None
-    if not {"id", "label"} <= set(frame.columns) or not frame["label"].isin([0, 1]).all():
-        raise PredictError(
-            f"labels file {path} must have columns id,label with label 0 (cat) or 1 (dog)"
-        )
-    return dict(zip(frame["id"].astype("int64"), frame["label"].astype("int64"), strict=True))
+    return dict(read_test_labels(path).itertuples(index=False))
 
 
 def true_label(path: Path, labels: dict[int, int]) -> int | None:
@@ -193,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Predict as `args` say; raise PredictError or ModelFileError on bad input."""
+    """Predict as `args` say; raise PredictError or a UserError (model, labels) on bad input."""
     if not args.images:
         raise PredictError(
             'name at least one image file, folder or pattern, e.g. IMAGES="photo.jpg photos/"'
@@ -242,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return run(args)
-    except (PredictError, ModelFileError) as error:
+    except (PredictError, UserError) as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return 2
 
