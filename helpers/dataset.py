@@ -198,7 +198,7 @@ def read_test_labels(path: Path) -> pd.DataFrame:
             f"labels file {path} must have the columns id,label; "
             f"it has {','.join(map(str, labels.columns))}"
         )
-    if not pd.api.types.is_integer_dtype(labels["id"]):
+    if len(labels) and not pd.api.types.is_integer_dtype(labels["id"]):
         raise LabelsFileError(f"labels file {path}: every id must be a whole number (1 for 1.jpg)")
     if not labels["label"].isin([0, 1]).all():
         raise LabelsFileError(f"labels file {path}: every label must be 0 (cat) or 1 (dog)")

@@ -175,7 +175,9 @@ def test_a_bad_labels_file_is_a_user_error_naming_it(tmp_path, content, reason):
         read_test_labels(path)
 
 
-def test_labels_columns_may_come_in_any_order(tmp_path):
+def test_labels_columns_may_come_in_any_order_and_a_header_alone_is_no_labels(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("label,id,note\n1,7,x\n")
     assert read_test_labels(path).to_dict("list") == {"id": [7], "label": [1]}
+    path.write_text("id,label\n")
+    assert read_test_labels(path).empty
