@@ -37,13 +37,16 @@ def _decode(args):
 
 
 def load(res_list):
-    pack = np.load(os.path.join(HERE, "pack96.npz"))
+    pack_path = os.path.join(HERE, "pack96.npz")
+    pack = np.load(pack_path)
     data, lengths = pack["data"].tobytes(), pack["lengths"]
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     blobs = [data[offsets[i] : offsets[i + 1]] for i in range(len(lengths))]
+    # Decoded arrays are cached per size and per pack: a repacked pack96.npz gets fresh ones.
+    stamp = f"{os.path.getsize(pack_path)}-{os.path.getmtime(pack_path):.0f}"
     out = {}
     for res in sorted(set(res_list)):
-        cache = f"/tmp/res{res}.npy"
+        cache = f"/tmp/res{res}-{stamp}.npy"
         if os.path.exists(cache):
             out[res] = np.load(cache)
         else:
@@ -197,7 +200,7 @@ def run(spec, images, labels, val):
         if net is None:
             continue
         net.eval()
-        for res in spec.get("test_res", [spec["phases"][-1][0]]):
+        for res in val_sizes(spec):
             xv = gpu[res][torch.from_numpy(np.flatnonzero(val)).to(DEV)]
             with torch.no_grad():
                 ps, pfs = [], []
@@ -221,12 +224,22 @@ def run(spec, images, labels, val):
     return result
 
 
+def val_sizes(spec):
+    """The sizes a spec reads the validation photos at: its last training size by default."""
+    return spec.get("test_res", [spec["phases"][-1][0]])
+
+
+def sizes_needed(spec):
+    """The sizes a spec trains at and reads the validation photos at."""
+    return {p[0] for p in spec["phases"]} | set(val_sizes(spec))
+
+
 def main():
     out_path, specs = sys.argv[1], [json.loads(s) for s in sys.argv[2:]]
+    # One load for every spec: the pack is read and each size decoded once, not once per spec.
+    images, labels, val = load(set().union(*map(sizes_needed, specs)))
     for spec in specs:
-        res_needed = [p[0] for p in spec["phases"]] + spec.get("test_res", [spec["phases"][-1][0]])
-        images, labels, val = load(res_needed)
-        result = run(spec, images, labels, val)
+        result = run(spec, {res: images[res] for res in sizes_needed(spec)}, labels, val)
         print(json.dumps(result), flush=True)
         with open(out_path, "a") as f:
             f.write(json.dumps(result) + "\n")
