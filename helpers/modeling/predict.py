@@ -24,12 +24,16 @@ def load_model(path: Path) -> keras.Model:
 
 
 def predict_dog_probability(
-    model: keras.Model, paths: Sequence[str], batch_size: int = 64
+    model: keras.Model, paths: Sequence[str], batch_size: int = 64, flip: bool = False
 ) -> np.ndarray:
-    """P(dog) for each image path, at the input size the model was trained with."""
+    """P(dog) for each image path, at the input size the model was trained with.
+
+    With `flip`, each image's probability is averaged with its mirror image's.
+    """
     image_size = int(model.input_shape[1])
     if not paths:
         return np.zeros(0, dtype="float64")
+    model = flip_averaged(model) if flip else model
     dataset = make_dataset(paths, image_size=image_size, batch_size=batch_size)
     # One compiled call per batch: model.predict's per-call set-up (data adapter, callbacks, an
     # iterator of its own) costs more than the whole of a short job (README: Speed).
@@ -71,8 +75,7 @@ def predict_images(
 
     With `flip`, each image's probabilities are averaged with its mirror image's.
     """
-    model = flip_averaged(model) if flip else model
-    return predictions_frame(ids, predict_dog_probability(model, list(paths), batch_size))
+    return predictions_frame(ids, predict_dog_probability(model, list(paths), batch_size, flip))
 
 
 def predict_validation(cfg: Config, run: RunPaths, model: keras.Model) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from helpers.modeling.model_file import (
     default_model_file,
     load_model_file,
 )
-from helpers.modeling.predict import flip_averaged, predict_dog_probability
+from helpers.modeling.predict import predict_dog_probability
 from helpers.runtime import captured_stderr
 
 PROGRAM = "catsdogs-predict"
@@ -100,9 +100,8 @@ def predict_files(
 
     With `flip` (the default recipe's test_time_flip), each image is averaged with its mirror.
     """
-    model = flip_averaged(model) if flip else model
     try:
-        dog = predict_dog_probability(model, [str(path) for path in paths], batch_size=batch_size)
+        dog = predict_dog_probability(model, [str(path) for path in paths], batch_size, flip)
     except tf.errors.OpError as error:  # a file that passed the checks and still failed to decode
         raise PredictError(f"prediction failed: {error.message.strip().splitlines()[0]}") from None
     labels = [CLASS_NAMES[int(p >= 0.5)] for p in dog]  # 0.5 and above is a dog, as in 04, 05
