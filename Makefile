@@ -16,7 +16,8 @@ PROFILE ?=
 CONFIG ?=
 RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
 	LEARNING_RATE WEIGHT_DECAY LR_SCHEDULE WARMUP_EPOCHS PRECISION TRAIN_MINUTES MAX_TRAIN_IMAGES \
-	VAL_FRACTION AUGMENT SEED TEST_TIME_FLIP WEIGHTS FINE_TUNE_EPOCHS FINE_TUNE_LEARNING_RATE
+	VAL_FRACTION AUGMENT SEED TEST_TIME_FLIP TEST_TIME_ZOOM WEIGHTS FINE_TUNE_EPOCHS \
+	FINE_TUNE_LEARNING_RATE
 
 # make lab: extra arguments for `jupyter lab` (LAB_ARGS="--port 8890 --no-browser"). Jupyter refuses
 # to run as root without --allow-root, so it is added for root only. PROFILE and the run-all
@@ -94,7 +95,7 @@ bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against
 predict: $(STAMP) ## Predict cat or dog for images, folders, globs (IMAGES="a.jpg dir/", MODEL_FILE=..., OUTPUT=p.csv, FORCE=1, LABELS=...)
 	$(BIN)/python -m helpers.modeling.predict_cli $(IMAGES) $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
 		$(if $(OUTPUT),--output "$(OUTPUT)") $(if $(FORCE),--force) $(if $(LABELS),--labels "$(LABELS)") \
-		$(if $(filter false 0 no off,$(TEST_TIME_FLIP)),--no-flip)
+		$(if $(filter false 0 no off,$(TEST_TIME_FLIP)),--no-flip) $(if $(TEST_TIME_ZOOM),--zoom $(TEST_TIME_ZOOM))
 
 export: $(STAMP) ## Write SavedModel and LiteRT (float32, int8-weight) models beside the model, check them (MODEL_FILE=..., IMAGES=..., LABELS=...)
 	$(BIN)/python -m helpers.modeling.export $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \

@@ -121,6 +121,7 @@ def test_named_recipes_load_and_differ_where_they_should():
         ({"warmup_epochs": -1}, "warmup_epochs=-1 must be at least 0"),
         ({"train_minutes": 0}, "train_minutes=0.0 must be empty or positive"),
         ({"weight_decay": -1}, "weight_decay=-1.0 must be at least 0"),
+        ({"test_time_zoom": 0.9}, "test_time_zoom=0.9 must be between 1 \\(off\\) and 2"),
     ],
 )
 def test_recipe_settings_are_checked(overrides, message):

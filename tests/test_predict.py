@@ -86,3 +86,29 @@ def test_flip_averaging_is_the_mean_of_an_image_and_its_mirror():
     images = np.random.default_rng(0).uniform(0, 255, (3, 4, 4, 3)).astype("float32")
     expected = (model.predict(images, verbose=0) + model.predict(images[:, :, ::-1], verbose=0)) / 2
     np.testing.assert_allclose(flip_averaged(model).predict(images, verbose=0), expected, rtol=1e-5)
+
+
+def test_zoom_averages_each_image_with_its_centre_read_larger(tmp_path):
+    import keras
+    from image_files import write_image
+
+    from helpers.modeling.predict import predict_dog_probability
+    from helpers.pipeline import make_dataset
+
+    paths = [str(write_image(tmp_path / f"{i}.jpg", size=(60, 45), seed=i)) for i in range(3)]
+    inputs = keras.Input((16, 16, 3))
+    flat = keras.layers.Flatten()(keras.layers.Rescaling(1 / 255)(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(flat))
+
+    def dog(images):
+        return model.predict(images, verbose=0)[:, 1]
+
+    whole = np.concatenate(list(make_dataset(paths, image_size=16, batch_size=8)))
+    larger = np.concatenate(list(make_dataset(paths, image_size=20, batch_size=8)))
+    centre = larger[:, 2:18, 2:18]  # zoom 1.25: read at 20 px, the middle 16 px
+    expected = (dog(whole) + dog(centre)) / 2
+    np.testing.assert_allclose(predict_dog_probability(model, paths), dog(whole), rtol=1e-5)
+    np.testing.assert_allclose(
+        predict_dog_probability(model, paths, zoom=1.25), expected, rtol=1e-5
+    )
+    assert not np.allclose(expected, dog(whole))  # the centre is a different view

@@ -13,7 +13,7 @@ from saved_models import save_network
 
 from helpers.config import Config
 from helpers.modeling.model_file import ModelFileError, load_model_file
-from helpers.modeling.predict import flip_averaged, predict_dog_probability
+from helpers.modeling.predict import predict_dog_probability
 from helpers.modeling.predict_cli import build_parser, expand_inputs, main
 
 
@@ -40,9 +40,13 @@ def test_single_image_prediction_equals_the_batched_notebook_prediction(
     model_file, photos, tmp_path
 ):
     files = [photos / "1.jpg", photos / "2.jpg", photos / "10.png", photos / "sub" / "dog.7.jpg"]
-    # Notebook 05 predicts with the default recipe's test-time flip averaging, as the CLI does.
-    model = flip_averaged(load_model_file(model_file))
-    batched = predict_dog_probability(model, [str(f) for f in files])
+    # Notebook 05 predicts with the default recipe's test-time views, as the CLI does.
+    batched = predict_dog_probability(
+        load_model_file(model_file),
+        [str(f) for f in files],
+        flip=Config.test_time_flip,
+        zoom=Config.test_time_zoom,
+    )
     for index, image in enumerate(files):
         output = tmp_path / f"single-{index}.csv"
         assert main([str(image), "--model", str(model_file), "--output", str(output)]) == 0
@@ -177,3 +181,9 @@ def test_flip_averaging_defaults_to_the_recipe_and_no_flip_turns_it_off():
     assert build_parser().parse_args([]).flip is Config.test_time_flip
     assert build_parser().parse_args(["--no-flip"]).flip is False
     assert build_parser().parse_args(["--flip"]).flip is True
+
+
+def test_zoom_defaults_to_the_recipe_and_a_zoom_out_of_range_is_refused(model_file, photos, capsys):
+    assert build_parser().parse_args([]).zoom == Config.test_time_zoom
+    assert main([str(photos / "1.jpg"), "--model", str(model_file), "--zoom", "0.5"]) == 2
+    assert "--zoom=0.5 must be between 1 (off) and 2" in capsys.readouterr().err

@@ -24,21 +24,37 @@ def load_model(path: Path) -> keras.Model:
 
 
 def predict_dog_probability(
-    model: keras.Model, paths: Sequence[str], batch_size: int = 64, flip: bool = False
+    model: keras.Model,
+    paths: Sequence[str],
+    batch_size: int = 64,
+    flip: bool = False,
+    zoom: float = 1.0,
 ) -> np.ndarray:
     """P(dog) for each image path, at the input size the model was trained with.
 
-    With `flip`, each image's probability is averaged with its mirror image's.
+    With `flip`, each image's probability is averaged with its mirror image's. With `zoom` > 1,
+    also with its centre: the image read at zoom × that size and cropped back to it.
     """
     image_size = int(model.input_shape[1])
     if not paths:
         return np.zeros(0, dtype="float64")
     model = flip_averaged(model) if flip else model
-    dataset = make_dataset(paths, image_size=image_size, batch_size=batch_size)
+    views = [make_dataset(paths, image_size=image_size, batch_size=batch_size)]
+    if zoom > 1:
+        margin = (round(image_size * zoom) - image_size) // 2
+        views.append(
+            make_dataset(paths, image_size=image_size + 2 * margin, batch_size=batch_size).map(
+                lambda images: images[:, margin : margin + image_size, margin : margin + image_size]
+            )
+        )
     # One compiled call per batch: model.predict's per-call set-up (data adapter, callbacks, an
     # iterator of its own) costs more than the whole of a short job (README: Speed).
-    probabilities = np.concatenate(
-        [np.asarray(model.predict_on_batch(images)) for images in dataset]
+    probabilities = np.mean(
+        [
+            np.concatenate([np.asarray(model.predict_on_batch(images)) for images in view])
+            for view in views
+        ],
+        axis=0,
     )
     return probabilities[:, DOG_LABEL].astype("float64")
 
@@ -70,12 +86,14 @@ def predict_images(
     paths: Sequence[str],
     flip: bool = False,
     batch_size: int = 64,
+    zoom: float = 1.0,
 ) -> pd.DataFrame:
     """The model's predictions for the images at `paths`, one row per id (see predictions_frame).
 
-    With `flip`, each image's probabilities are averaged with its mirror image's.
+    `flip` and `zoom` add test-time views, as in predict_dog_probability.
     """
-    return predictions_frame(ids, predict_dog_probability(model, list(paths), batch_size, flip))
+    probability = predict_dog_probability(model, list(paths), batch_size, flip, zoom)
+    return predictions_frame(ids, probability)
 
 
 def predict_validation(cfg: Config, run: RunPaths, model: keras.Model) -> pd.DataFrame:
@@ -83,7 +101,9 @@ def predict_validation(cfg: Config, run: RunPaths, model: keras.Model) -> pd.Dat
     split = load_split(cfg, run, load_dataset_index(cfg, run))
     val = split.query("subset == 'val'").reset_index(drop=True)
     paths = image_paths(cfg, val["filename"])
-    predictions = predict_images(model, val.index, paths, flip=cfg.test_time_flip)
+    predictions = predict_images(
+        model, val.index, paths, flip=cfg.test_time_flip, zoom=cfg.test_time_zoom
+    )
     return val.join(predictions[["dog_probability", "confidence"]]).assign(
         predicted=predictions["label"]
     )

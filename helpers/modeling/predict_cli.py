@@ -21,7 +21,7 @@ import pandas as pd
 import tensorflow as tf
 
 from helpers.artifacts import write_csv
-from helpers.config import Config
+from helpers.config import TEST_TIME_ZOOMS, Config
 from helpers.dataset import read_test_labels
 from helpers.errors import UserError
 from helpers.image_check import inspect_file
@@ -95,13 +95,15 @@ def predict_files(
     paths: Sequence[Path],
     batch_size: int = 64,
     flip: bool = Config.test_time_flip,
+    zoom: float = Config.test_time_zoom,
 ) -> pd.DataFrame:
     """Per image: `file`, `label` (cat or dog), `dog_probability`, as the notebooks predict.
 
-    With `flip` (the default recipe's test_time_flip), each image is averaged with its mirror.
+    `flip` and `zoom` are the test-time views of the default recipe (test_time_flip and
+    test_time_zoom), as in predict_dog_probability.
     """
     try:
-        dog = predict_dog_probability(model, [str(path) for path in paths], batch_size, flip)
+        dog = predict_dog_probability(model, [str(path) for path in paths], batch_size, flip, zoom)
     except tf.errors.OpError as error:  # a file that passed the checks and still failed to decode
         raise PredictError(f"prediction failed: {error.message.strip().splitlines()[0]}") from None
     labels = [CLASS_NAMES[int(p >= 0.5)] for p in dog]  # 0.5 and above is a dog, as in 04, 05
@@ -181,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="average each image's P(dog) with its mirror image's, as notebook 05 predicts "
         "(the recipe's test_time_flip); --no-flip predicts each image alone",
     )
+    parser.add_argument(
+        "--zoom",
+        type=float,
+        default=Config.test_time_zoom,
+        help="also average with each image's centre, read this many times larger and cropped "
+        f"back (the recipe's test_time_zoom, {Config.test_time_zoom:g}); 1 turns it off",
+    )
     return parser
 
 
@@ -192,6 +201,9 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.batch_size < 1:
         raise PredictError(f"--batch-size={args.batch_size} must be at least 1")
+    if not TEST_TIME_ZOOMS[0] <= args.zoom <= TEST_TIME_ZOOMS[1]:
+        low, high = TEST_TIME_ZOOMS
+        raise PredictError(f"--zoom={args.zoom:g} must be between {low:g} (off) and {high:g}")
     if args.output is not None and args.output.is_dir():
         raise PredictError(f"--output {args.output} is a folder: give the path of a CSV file")
     if args.output is not None and args.output.exists() and not args.force:
@@ -210,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
             f"nothing to predict: none of the {len(args.images)} given argument(s) "
             "leads to a readable .jpg or .png image (see the lines above)"
         )
-    predictions = predict_files(model, images, args.batch_size, flip=args.flip)
+    predictions = predict_files(model, images, args.batch_size, flip=args.flip, zoom=args.zoom)
     print(format_table(predictions))
     counts = predictions["label"].value_counts()
     print(
