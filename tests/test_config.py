@@ -106,7 +106,7 @@ def test_named_recipes_load_and_differ_where_they_should():
             k: v for k, v in Config().to_dict().items() if k not in paths | {"profile"}
         }
     cpu = load_config("cpu", environ={})
-    assert (cpu.lr_schedule, cpu.train_minutes) == ("cosine", 25)
+    assert (cpu.lr_schedule, cpu.train_minutes) == ("cosine", 24)
     assert cpu.precision == resolved_precision("auto") in ("float32", "mixed_bfloat16")
     long = load_config("long", environ={})
     assert (long.image_size, long.model, long.train_minutes) == (96, "compact_cnn", 100)

@@ -40,8 +40,8 @@ def predict_dog_probability(
         return np.zeros(0, dtype="float64")
     model = flip_averaged(model) if flip else model
     views = [make_dataset(paths, image_size=image_size, batch_size=batch_size)]
-    if zoom > 1:
-        margin = (round(image_size * zoom) - image_size) // 2
+    margin = (round(image_size * zoom) - image_size) // 2  # 0: a zoom too small to change a pixel
+    if margin > 0:
         views.append(
             make_dataset(paths, image_size=image_size + 2 * margin, batch_size=batch_size).map(
                 lambda images: images[:, margin : margin + image_size, margin : margin + image_size]
