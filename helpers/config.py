@@ -28,7 +28,13 @@ ROOT_ENV = ENV_PREFIX + "ROOT"
 LR_SCHEDULES = ("plateau", "cosine")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 TEST_TIME_ZOOMS = (1.0, 2.0)  # test_time_zoom's range: 1 turns it off
+TEST_TIME_ZOOM_RANGE = "between {:g} (off) and {:g}".format(*TEST_TIME_ZOOMS)
 BAD_IMAGE_MODES = ("skip", "stop")
+
+
+def valid_test_time_zoom(zoom: float) -> bool:
+    """Whether a test-time zoom lies in TEST_TIME_ZOOMS (config and catsdogs-predict --zoom)."""
+    return TEST_TIME_ZOOMS[0] <= zoom <= TEST_TIME_ZOOMS[1]
 
 
 class ConfigError(UserError, ValueError):
@@ -159,11 +165,7 @@ CHECKS: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
         "empty or at least 1",
     ),
     ("fine_tune_learning_rate", lambda c: c.fine_tune_learning_rate > 0, "positive"),
-    (
-        "test_time_zoom",
-        lambda c: TEST_TIME_ZOOMS[0] <= c.test_time_zoom <= TEST_TIME_ZOOMS[1],
-        "between {:g} (off) and {:g}".format(*TEST_TIME_ZOOMS),
-    ),
+    ("test_time_zoom", lambda c: valid_test_time_zoom(c.test_time_zoom), TEST_TIME_ZOOM_RANGE),
 )
 
 # Profiles list only what differs from the default recipe (the dataclass defaults).

@@ -21,7 +21,7 @@ import pandas as pd
 import tensorflow as tf
 
 from helpers.artifacts import write_csv
-from helpers.config import TEST_TIME_ZOOMS, Config
+from helpers.config import TEST_TIME_ZOOM_RANGE, Config, valid_test_time_zoom
 from helpers.dataset import read_test_labels
 from helpers.errors import UserError
 from helpers.image_check import inspect_file
@@ -201,9 +201,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.batch_size < 1:
         raise PredictError(f"--batch-size={args.batch_size} must be at least 1")
-    if not TEST_TIME_ZOOMS[0] <= args.zoom <= TEST_TIME_ZOOMS[1]:
-        low, high = TEST_TIME_ZOOMS
-        raise PredictError(f"--zoom={args.zoom:g} must be between {low:g} (off) and {high:g}")
+    if not valid_test_time_zoom(args.zoom):
+        raise PredictError(f"--zoom={args.zoom:g} must be {TEST_TIME_ZOOM_RANGE}")
     if args.output is not None and args.output.is_dir():
         raise PredictError(f"--output {args.output} is a folder: give the path of a CSV file")
     if args.output is not None and args.output.exists() and not args.force:
