@@ -97,6 +97,18 @@ def _decode(data: tf.Tensor, image_size: int) -> tf.Tensor:
         lambda: _decode_jpeg_scaled(data, image_size),
         lambda: tf.io.decode_image(data, channels=3, expand_animations=False),
     )
+    # A photo that the DCT scale already brought to the size (a 128 px photo read for a 64 px
+    # network) skips the resize: it would return the same pixels, and costs more than the decode.
+    shape = tf.shape(image)
+    return tf.cond(
+        (shape[0] == image_size) & (shape[1] == image_size),
+        lambda: tf.ensure_shape(image, [image_size, image_size, 3]),
+        lambda: _resized(image, image_size),
+    )
+
+
+def _resized(image: tf.Tensor, image_size: int) -> tf.Tensor:
+    """An image resized (antialiased) to uint8 [size, size, 3]."""
     image = tf.image.resize(image, (image_size, image_size), antialias=True)
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 

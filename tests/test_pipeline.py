@@ -139,3 +139,21 @@ def test_large_jpegs_are_decoded_at_a_reduced_scale_close_to_a_full_decode(tmp_p
     batch = next(iter(make_dataset([str(path)], image_size=48, batch_size=1))).numpy()[0]
     assert batch.shape == (48, 48, 3)
     assert np.abs(batch.astype(np.float32) - expected).mean() < 4.0
+
+
+@pytest.mark.parametrize(
+    ("size", "fmt", "image_size"),
+    [((32, 32), "JPEG", 16), ((16, 16), "JPEG", 16), ((16, 16), "PNG", 16)],
+)
+def test_an_image_decoded_at_the_size_keeps_its_pixels(tmp_path, size, fmt, image_size):
+    """A photo that decodes (at a DCT scale) to exactly the input size is not resampled."""
+    import tensorflow as tf
+
+    path = write_image(tmp_path / f"square.{fmt.lower()}", size=size, fmt=fmt, seed=3)
+    data = path.read_bytes()
+    if fmt == "JPEG":
+        decoded = tf.io.decode_jpeg(data, channels=3, ratio=size[0] // image_size)
+    else:
+        decoded = tf.io.decode_png(data, channels=3)
+    batch = next(iter(make_dataset([str(path)], image_size=image_size, batch_size=1)))
+    np.testing.assert_array_equal(batch.numpy()[0], decoded.numpy())
