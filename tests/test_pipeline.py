@@ -157,3 +157,11 @@ def test_an_image_decoded_at_the_size_keeps_its_pixels(tmp_path, size, fmt, imag
         decoded = tf.io.decode_png(data, channels=3)
     batch = next(iter(make_dataset([str(path)], image_size=image_size, batch_size=1)))
     np.testing.assert_array_equal(batch.numpy()[0], decoded.numpy())
+
+
+def test_pipelines_run_without_the_autotuner(mixed_files):
+    """Every pipeline starts at full parallelism: on 2 cores the autotuner slowed short ones."""
+    good, _ = mixed_files
+    for labels in (None, [0] * len(good)):
+        dataset = make_dataset(good, labels, image_size=8, batch_size=2)
+        assert dataset.options().autotune.enabled is False
