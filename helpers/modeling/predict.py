@@ -26,6 +26,7 @@ def load_model(path: Path) -> keras.Model:
 def predict_dog_probability(
     model: keras.Model,
     paths: Sequence[str],
+    *,
     batch_size: int = 64,
     flip: bool = False,
     zoom: float = 1.0,
@@ -84,15 +85,18 @@ def predict_images(
     model: keras.Model,
     ids: Sequence[int],
     paths: Sequence[str],
-    flip: bool = False,
+    *,
     batch_size: int = 64,
+    flip: bool = False,
     zoom: float = 1.0,
 ) -> pd.DataFrame:
     """The model's predictions for the images at `paths`, one row per id (see predictions_frame).
 
     `flip` and `zoom` add test-time views, as in predict_dog_probability.
     """
-    probability = predict_dog_probability(model, list(paths), batch_size, flip, zoom)
+    probability = predict_dog_probability(
+        model, list(paths), batch_size=batch_size, flip=flip, zoom=zoom
+    )
     return predictions_frame(ids, probability)
 
 

@@ -103,7 +103,9 @@ def predict_files(
     test_time_zoom), as in predict_dog_probability.
     """
     try:
-        dog = predict_dog_probability(model, [str(path) for path in paths], batch_size, flip, zoom)
+        dog = predict_dog_probability(
+            model, [str(path) for path in paths], batch_size=batch_size, flip=flip, zoom=zoom
+        )
     except tf.errors.OpError as error:  # a file that passed the checks and still failed to decode
         raise PredictError(f"prediction failed: {error.message.strip().splitlines()[0]}") from None
     labels = [CLASS_NAMES[int(p >= 0.5)] for p in dog]  # 0.5 and above is a dog, as in 04, 05
