@@ -191,11 +191,11 @@ def make_dataset(
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     # Augmentation is not here but in the model (see modeling.models): its random ops are stateful,
     # and under op determinism TensorFlow would rewrite a cached, shuffled pipeline holding them.
-    return dataset.batch(batch_size).prefetch(AUTOTUNE).with_options(_fixed_parallelism())
+    return with_fixed_parallelism(dataset.batch(batch_size).prefetch(AUTOTUNE))
 
 
-def _fixed_parallelism() -> tf.data.Options:
-    """Pipeline options: AUTOTUNE stages run on every core from the start, with no autotuner.
+def with_fixed_parallelism(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """The dataset run without tf.data's autotuner: AUTOTUNE stages use every core from the start.
 
     On 2 cores the autotuner has little to choose, yet it started short pipelines (a prediction
     call, a first epoch) below full parallelism, and its thread sometimes held up an iterator's
@@ -203,4 +203,4 @@ def _fixed_parallelism() -> tf.data.Options:
     """
     options = tf.data.Options()
     options.autotune.enabled = False
-    return options
+    return dataset.with_options(options)
