@@ -1,4 +1,8 @@
-from helpers.runtime import filter_tensorflow_log
+import os
+import subprocess
+import sys
+
+from helpers.runtime import ONEDNN_ENV, filter_tensorflow_log
 
 CAPTURED = """WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
 I0000 00:00:1795504259.693921    2640 cpu_feature_guard.cc:227] This TensorFlow binary is optimized.
@@ -43,3 +47,18 @@ def test_bfloat16_is_chosen_only_where_the_cpu_computes_it(tmp_path, monkeypatch
         assert config.resolved_precision("auto") == expected
         assert config.load_config(environ={}).precision == expected
         assert config.resolved_precision("float32") == "float32"
+
+
+def _onednn_in_new_process(environ: dict[str, str]) -> str:
+    """What a new Python process that imports the helpers says of oneDNN."""
+    code = "import helpers; from helpers.runtime import onednn_enabled; print(onednn_enabled())"
+    env = {k: v for k, v in os.environ.items() if k != ONEDNN_ENV} | environ
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_the_helpers_turn_onednn_on_unless_the_environment_turns_it_off():
+    assert _onednn_in_new_process({}) == "True"
+    assert _onednn_in_new_process({ONEDNN_ENV: "0"}) == "False"
