@@ -118,19 +118,33 @@ def _resized(image: tf.Tensor, image_size: int) -> tf.Tensor:
 PREDICT_PARALLEL_CALLS = 1
 
 
+# The functions that every pipeline maps are traced once per setting and kept: tracing the checks
+# and the DCT-scale branches takes longer than predicting a hundred photos (README: Speed), and
+# every prediction call and every labelled split builds a new pipeline.
+_ONE_STRING = [tf.TensorSpec([], tf.string)]
+
+
 @functools.cache
 def _image_reader(image_size: int) -> Callable[[tf.Tensor], tf.Tensor]:
-    """Read, check and decode one path; a bad file stops with an error naming it.
+    """Read, check and decode one path; a bad file stops with an error naming it."""
 
-    Traced once per size: tracing the checks and the DCT-scale branches takes longer than
-    predicting a hundred photos, and every prediction call builds a new pipeline.
-    """
-
-    @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
+    @tf.function(input_signature=_ONE_STRING)
     def read(path: tf.Tensor) -> tf.Tensor:
         return _decode(_read_checked(path, "stop")[0], image_size)
 
     return read
+
+
+@functools.cache
+def _file_reader(bad_images: str) -> Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
+    """Read and check one path (`_read_checked`): its bytes and whether they look readable."""
+    return tf.function(lambda path: _read_checked(path, bad_images), input_signature=_ONE_STRING)
+
+
+@functools.cache
+def _decoder(image_size: int) -> Callable[[tf.Tensor], tf.Tensor]:
+    """Decode one image's bytes to uint8 [size, size, 3] (`_decode`)."""
+    return tf.function(lambda data: _decode(data, image_size), input_signature=_ONE_STRING)
 
 
 def _unlabelled_images(paths: Sequence[str], image_size: int) -> tf.data.Dataset:
@@ -147,13 +161,12 @@ def _labelled_images(
 ) -> tf.data.Dataset:
     """(image, one-hot label) pairs; a bad file is skipped or stops the pipeline (`bad_images`)."""
     dataset = tf.data.Dataset.from_tensor_slices((list(paths), list(labels)))
-    dataset = dataset.map(
-        lambda p, y: (*_read_checked(p, bad_images), y), num_parallel_calls=AUTOTUNE
-    )
+    read, decode = _file_reader(bad_images), _decoder(image_size)
+    dataset = dataset.map(lambda p, y: (*read(p), y), num_parallel_calls=AUTOTUNE)
     if bad_images == "skip":
         dataset = dataset.filter(lambda data, ok, y: ok)
     dataset = dataset.map(
-        lambda data, ok, y: (_decode(data, image_size), tf.one_hot(y, len(CLASS_NAMES))),
+        lambda data, ok, y: (decode(data), tf.one_hot(y, len(CLASS_NAMES))),
         num_parallel_calls=AUTOTUNE,
     )
     if bad_images == "skip":

@@ -83,14 +83,21 @@ def test_unlabelled_images_always_stop_so_ids_stay_aligned(mixed_files):
         next(iter(make_dataset([good[0], bad[0]], image_size=8, batch_size=2, bad_images="skip")))
 
 
-def test_prediction_pipelines_share_one_traced_reader_per_size(mixed_files):
-    from helpers.pipeline import _image_reader
+def test_pipelines_share_one_traced_reader_per_setting(mixed_files):
+    from helpers.pipeline import _decoder, _file_reader, _image_reader
 
     good, _ = mixed_files
     pipelines = [make_dataset(good, image_size=12, batch_size=2) for _ in range(3)]
     for dataset in pipelines:
         assert next(iter(dataset)).shape == (2, 12, 12, 3)
     assert _image_reader(12).experimental_get_tracing_count() == 1
+
+    labels = [0] * len(good)
+    for _ in range(3):
+        dataset = make_dataset(good, labels, image_size=13, batch_size=2, bad_images="skip")
+        assert next(iter(dataset))[0].shape == (2, 13, 13, 3)
+    assert _file_reader("skip").experimental_get_tracing_count() == 1
+    assert _decoder(13).experimental_get_tracing_count() == 1
 
 
 def _jpeg_bytes(tmp_path):
