@@ -17,6 +17,7 @@ from benchmarks import seed_pipeline
 from benchmarks.full_size import make_full_size_copies
 from benchmarks.hardware import measure_peaks, model_flops, utilization
 from benchmarks.memory import measure_in_subprocess
+from benchmarks.onednn import onednn_rates
 from benchmarks.timing import Rates, interleaved
 from helpers.augmentation import build_augmentation
 from helpers.config import Config, load_config
@@ -25,6 +26,7 @@ from helpers.layout import CLASS_NAMES, TEST_DIR
 from helpers.modeling.models import build_model, build_seed_cnn, inference_network
 from helpers.modeling.predict import predict_dog_probability
 from helpers.pipeline import AUTOTUNE, make_dataset, with_fixed_parallelism
+from helpers.runtime import onednn_enabled
 
 SEED_IMAGE_SIZE = 64  # the seed's target_size
 SEED_BATCH_SIZE = 100  # the seed's batch size in these comparisons
@@ -318,9 +320,8 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
 HARDWARE_TRAIN_STEPS = 2
 
 
-def _training_rate(cfg: Config, repeats: int) -> dict:
-    """The network of `cfg` training on one batch held in memory: no input pipeline involved."""
-    steps = HARDWARE_TRAIN_STEPS
+def in_memory_training(cfg: Config, steps: int) -> tuple[keras.Model, Callable[[], int]]:
+    """cfg's network, warmed up, and a call that trains it `steps` steps on one batch in memory."""
     model = build_model(cfg, steps_per_epoch=steps)  # sets the global dtype policy
     shape = (cfg.batch_size, cfg.image_size, cfg.image_size, 3)
     images = tf.cast(tf.random.stateless_uniform(shape, seed=(1, 2), maxval=256), tf.uint8)
@@ -332,6 +333,12 @@ def _training_rate(cfg: Config, repeats: int) -> dict:
         return steps * cfg.batch_size
 
     train()  # trace and warm up
+    return model, train
+
+
+def _training_rate(cfg: Config, repeats: int) -> dict:
+    """The network of `cfg` training on one batch held in memory: no input pipeline involved."""
+    model, train = in_memory_training(cfg, HARDWARE_TRAIN_STEPS)
     rates = interleaved({"training": train}, repeats)["training"]
     keras.mixed_precision.set_global_policy("float32")
     return {
@@ -341,6 +348,23 @@ def _training_rate(cfg: Config, repeats: int) -> dict:
         "median": rates.median,
         "forward_flops_per_image": model_flops(inference_network(model)),
     }
+
+
+# The default network in float32: the precision whose kernels oneDNN replaces on every x86 CPU
+# (mixed_bfloat16 without oneDNN's kernels is many times slower still: README: Speed).
+ONEDNN_TRAINING = {"precision": "float32"}
+
+
+def onednn_comparison(settings: BenchSettings) -> Comparison:
+    """The default network's training rate with oneDNN on (the project's setting) and off."""
+    rates = onednn_rates(settings.train_steps, settings.repeats)
+    cfg = load_config(overrides=ONEDNN_TRAINING, environ={})
+    return Comparison(
+        f"training {cfg.model}, {cfg.image_size} px, float32, in memory: oneDNN on vs off",
+        rates["oneDNN on"],
+        rates["oneDNN off"],
+        None,
+    )
 
 
 def hardware_limit(settings: BenchSettings) -> dict:
@@ -361,7 +385,7 @@ def hardware_limit(settings: BenchSettings) -> dict:
             for dtype, peak in conv_peaks.items()
         }
         training.append(row)
-    return {"peaks": [p.to_dict() for p in peaks], "training": training}
+    return {"peaks": [p.to_dict() for p in peaks], "training": training, "onednn": onednn_enabled()}
 
 
 def memory_rows(settings: BenchSettings) -> list[dict]:
@@ -404,6 +428,8 @@ def run_suite(settings: BenchSettings, report: Callable[[str], None] = print) ->
     comparisons += training_comparisons(settings, folder, names, labels)
     report("prediction ...")
     comparisons += prediction_comparisons(settings)
+    report("training with oneDNN on and off (one process each) ...")
+    comparisons.append(onednn_comparison(settings))
     report("hardware limit: matmul and conv2d peaks, the default network's training ...")
     hardware = hardware_limit(settings)
     report("memory (one process per measurement) ...")
@@ -457,7 +483,8 @@ def hardware_table(hardware: dict) -> list[str]:
     """Table lines: each op's peak by dtype, then training as a fraction of the conv2d peaks."""
     dtypes = list(dict.fromkeys(p["dtype"] for p in hardware["peaks"]))
     lines = [
-        f"| hardware limit (GFLOP/s) | {' | '.join(dtypes)} |",
+        f"| hardware limit (GFLOP/s), oneDNN {'on' if hardware['onednn'] else 'off'} "
+        f"| {' | '.join(dtypes)} |",
         "|---|" + "---|" * len(dtypes),
     ]
     for op in dict.fromkeys(p["op"] for p in hardware["peaks"]):

@@ -69,8 +69,8 @@ def test_hardware_rows_give_each_peak_by_dtype_and_training_as_a_share_of_the_co
         "forward_flops_per_image": 20_000_000,
         "fraction_of_conv_peak": {"float32": 0.075, "bfloat16": 0.6},
     }
-    lines = hardware_table({"peaks": peaks, "training": [training]})
-    assert lines[0] == "| hardware limit (GFLOP/s) | float32 | bfloat16 |"
+    lines = hardware_table({"peaks": peaks, "training": [training], "onednn": True})
+    assert lines[0] == "| hardware limit (GFLOP/s), oneDNN on | float32 | bfloat16 |"
     assert "| matmul 2048×2048 | 100.0 | 20.0 |" in lines
     assert "| conv2d x | 80.0 | 10.0 |" in lines
     assert lines[-1] == (
