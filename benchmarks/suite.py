@@ -350,8 +350,8 @@ def _training_rate(cfg: Config, repeats: int) -> dict:
     }
 
 
-# The default network in float32: the precision whose kernels oneDNN replaces on every x86 CPU
-# (mixed_bfloat16 without oneDNN's kernels is many times slower still: README: Speed).
+# The default network in float32: what `auto` picks on a CPU without fast bfloat16, which is where
+# TensorFlow leaves oneDNN off by itself (on CPUs with it, oneDNN is on either way).
 ONEDNN_TRAINING = {"precision": "float32"}
 
 

@@ -77,7 +77,7 @@ class Config:
     zoom: float = 0.2
     shift: float = 0.1
     horizontal_flip: bool = True
-    # Model and training: the recipe that reaches 93 % on the real photos within 30 minutes on
+    # Model and training: the recipe that reaches 93-94 % on the real photos within 30 minutes on
     # a 2-core CPU (README: Results).
     model: str = "compact_cnn"
     # With train_minutes and the cosine schedule, the most epochs the time budget may hold: the
