@@ -108,8 +108,16 @@ def _decode(data: tf.Tensor, image_size: int) -> tf.Tensor:
 
 
 def _resized(image: tf.Tensor, image_size: int) -> tf.Tensor:
-    """An image resized (antialiased) to uint8 [size, size, 3]."""
-    image = tf.image.resize(image, (image_size, image_size), antialias=True)
+    """An image resized (antialiased where it shrinks) to uint8 [size, size, 3]."""
+    size = (image_size, image_size)
+    shape = tf.shape(image)
+    # Enlarging, the antialiasing filter is plain bilinear (the same pixels, to float rounding), and
+    # its general kernel took twice as long on a 128 px photo read at 150 px (README: Speed).
+    image = tf.cond(
+        (shape[0] > image_size) | (shape[1] > image_size),
+        lambda: tf.image.resize(image, size, antialias=True),
+        lambda: tf.image.resize(image, size),
+    )
     return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
 
 

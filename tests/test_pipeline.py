@@ -172,3 +172,19 @@ def test_pipelines_run_without_the_autotuner(mixed_files):
     for labels in (None, [0] * len(good)):
         dataset = make_dataset(good, labels, image_size=8, batch_size=2)
         assert dataset.options().autotune.enabled is False
+
+
+@pytest.mark.parametrize(
+    ("size", "antialias"),
+    [((12, 16), False), ((40, 16), True), ((40, 36), True)],
+    ids=["enlarged", "one-side-shrunk", "shrunk"],
+)
+def test_only_an_image_that_shrinks_takes_the_antialiased_filter(tmp_path, size, antialias):
+    """Enlarging, the two filters agree but for float rounding, and plain bilinear is the faster."""
+    import tensorflow as tf
+
+    path = write_image(tmp_path / "photo.png", size=size, fmt="PNG", seed=5)
+    decoded = tf.io.decode_png(path.read_bytes(), channels=3)
+    expected = tf.image.resize(decoded, (24, 24), antialias=antialias)
+    batch = next(iter(make_dataset([str(path)], image_size=24, batch_size=1)))
+    np.testing.assert_array_equal(batch.numpy()[0], np.clip(np.round(expected.numpy()), 0, 255))
