@@ -65,9 +65,10 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
     ).mean() >= 0.95
 
 
-# Measured: 0.850 test accuracy (log loss 0.335) on the reference machine; the floor leaves room
-# for numeric drift between machines, not for a recipe that got worse.
-RECIPE_FLOOR = 0.80
+# Measured on the reference machine: 0.850 test accuracy (log loss 0.335) with TensorFlow's Eigen
+# kernels, 0.846 (0.360) with oneDNN's. The floor leaves room for numeric drift between machines,
+# not for a recipe that got worse.
+RECIPE_FLOOR = 0.82
 
 
 def test_default_recipe_on_a_real_subset_stays_above_its_floor(real_data_dir, tmp_path):
