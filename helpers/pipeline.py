@@ -112,7 +112,7 @@ def _resized(image: tf.Tensor, image_size: int) -> tf.Tensor:
     size = (image_size, image_size)
     shape = tf.shape(image)
     # Enlarging, the antialiasing filter is plain bilinear (the same pixels, to float rounding), and
-    # its general kernel took twice as long on a 128 px photo read at 150 px (README: Speed).
+    # its general kernel took over twice as long on a 128 px photo read at 150 px (README: Speed).
     image = tf.cond(
         (shape[0] > image_size) | (shape[1] > image_size),
         lambda: tf.image.resize(image, size, antialias=True),
