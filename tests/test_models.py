@@ -56,7 +56,7 @@ def test_augmentation_wraps_the_network_only_for_training():
     model = build_model(cfg)
     assert "augmentation" in [layer.name for layer in model.layers]
     network = inference_network(model)
-    assert network.name == "compact_cnn"
+    assert network.name == cfg.model
     assert "augmentation" not in [layer.name for layer in network.layers]
     plain = build_model(
         load_config(overrides={"image_size": 32, "augment": False, **PLAIN}, environ={})
@@ -66,7 +66,7 @@ def test_augmentation_wraps_the_network_only_for_training():
 
 def test_unknown_model_names_the_choices():
     with pytest.raises(
-        ValueError, match="unknown model .resnet.; choose one of: seed_cnn, compact_cnn, large_cnn"
+        ValueError, match="unknown model .resnet.; choose one of: seed_cnn, slim_cnn, compact_cnn, large_cnn"
     ):
         model_spec("resnet")
 
@@ -116,7 +116,7 @@ def test_plateau_schedule_is_the_configured_constant_rate_and_weight_decay_is_a_
     assert make_optimizer(cfg).weight_decay == pytest.approx(0.02)
 
 
-@pytest.mark.parametrize("name", ["seed_cnn", "compact_cnn", "large_cnn"])
+@pytest.mark.parametrize("name", ["seed_cnn", "slim_cnn", "compact_cnn", "large_cnn"])
 def test_every_model_trains_at_the_recipe_rate_whatever_its_optimizer(name):
     # One source of defaults: no model brings a learning rate or weight decay of its own.
     cfg = load_config(overrides={"model": name, **PLAIN}, environ={})
