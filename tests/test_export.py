@@ -29,8 +29,14 @@ from helpers.modeling.models import MODELS
 # (about 10 s each on 2 cores) with the slow tests.
 # Of the pretrained backbones, the smallest stands for all: a keras.applications network nested in
 # the project's, at the 32 px its stem needs.
-SIZES = {"seed_cnn": 16, "compact_cnn": 16, "large_cnn": 32, "mobilenet_v3_small": 32}
-CASES = [pytest.param("compact_cnn", 16, True, id="compact_cnn-nested")]
+SIZES = {
+    "seed_cnn": 16,
+    "slim_cnn": 16,
+    "compact_cnn": 16,
+    "large_cnn": 32,
+    "mobilenet_v3_small": 32,
+}
+CASES = [pytest.param("slim_cnn", 16, True, id="slim_cnn-nested")]
 CASES += [
     pytest.param(name, size, False, id=name, marks=pytest.mark.slow) for name, size in SIZES.items()
 ]

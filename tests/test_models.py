@@ -65,9 +65,8 @@ def test_augmentation_wraps_the_network_only_for_training():
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(
-        ValueError, match="unknown model .resnet.; choose one of: seed_cnn, slim_cnn, compact_cnn, large_cnn"
-    ):
+    choices = "seed_cnn, slim_cnn, compact_cnn, large_cnn"
+    with pytest.raises(ValueError, match=f"unknown model .resnet.; choose one of: {choices}"):
         model_spec("resnet")
 
 
