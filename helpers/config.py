@@ -175,8 +175,8 @@ PROFILES: dict[str, dict[str, Any]] = {
     "default": {},
     # The same recipe by its name.
     "cpu": {},
-    # A budget a session can afford on 2 CPU cores: the default network at twice the width, at
-    # 96 px (README: Results, 0.964 on test1 in 100 minutes of training).
+    # A budget a session can afford on 2 CPU cores: compact_cnn, the default network at twice the
+    # width, at 96 px (README: Results, 0.964 on test1 in 100 minutes of training).
     "long": {
         "model": "compact_cnn",
         "train_minutes": 100,
