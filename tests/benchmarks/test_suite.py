@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.suite import Comparison, format_table
+from benchmarks.suite import (
+    SEED_BATCH_SIZE,
+    BenchSettings,
+    Comparison,
+    format_table,
+    project_train_pipeline,
+)
 from benchmarks.timing import Rates
+from helpers.modeling.models import build_model
 
 
 def test_ratio_is_the_median_of_per_round_ratios_and_the_target_is_judged():
@@ -77,3 +84,15 @@ def test_hardware_rows_give_each_peak_by_dtype_and_training_as_a_share_of_the_co
         "| compact_cnn training: 100 images/s × 3 × 20 MFLOP = 6.0 GFLOP/s, "
         "share of the conv2d peak | 8% | 60% |"
     )
+
+
+def test_the_seed_network_takes_the_project_pipelines_batches_whatever_the_default_size(tmp_path):
+    # The seed's side of the bench trains at the seed's size, not the default recipe's.
+    from image_files import write_image
+
+    cfg = BenchSettings(tmp_path, tmp_path).cfg
+    paths = [str(write_image(tmp_path / f"{c}.{i}.jpg", seed=i)) for c in "ab" for i in range(3)]
+    images, labels = next(iter(project_train_pipeline(cfg, paths, [0, 0, 0, 1, 1, 1])))
+    model = build_model(cfg)
+    assert images.shape[1:] == model.input_shape[1:] and images.shape[0] <= SEED_BATCH_SIZE
+    model.fit(images, labels, epochs=1, verbose=0)
