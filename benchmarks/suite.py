@@ -372,8 +372,8 @@ def onednn_comparison(settings: BenchSettings) -> Comparison:
 def hardware_limit(settings: BenchSettings) -> dict:
     """The CPU's matmul and conv2d peaks, and the default network's training against them.
 
-    The default recipe (compact_cnn, 64 px, batch 64, its augmentation layers included) at the
-    precision `auto` picks on this CPU, and in float32 too where that is not float32.
+    The default recipe (its network, image size and batch size, its augmentation layers included)
+    at the precision `auto` picks on this CPU, and in float32 too where that is not float32.
     """
     peaks = measure_peaks()
     conv_peaks = {p.dtype: p.flops_per_second for p in peaks if p.op.startswith("conv2d")}
