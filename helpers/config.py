@@ -95,6 +95,8 @@ class Config:
     # "mixed_bfloat16": bfloat16 compute with float32 weights, several times faster on CPUs with
     # AVX512-BF16 or AMX and many times slower on CPUs without; "auto" picks it where the CPU has it
     precision: str = "auto"
+    # The plateau schedule only: epochs without a lower validation loss before training stops, and
+    # before the learning rate is halved
     early_stopping_patience: int = 10
     reduce_lr_patience: int = 2
     # The time budget of training, validation included: the cosine schedule anneals to 0 by then

@@ -103,7 +103,7 @@ def make_callbacks(
 ) -> list[keras.callbacks.Callback]:
     """The training callbacks.
 
-    Wall clock, best-model checkpoint, early stopping, LR reduction on plateau (plateau schedule
+    Wall clock, best-model checkpoint, early stopping and LR reduction on plateau (plateau schedule
     only), the time budget (if set: BudgetedCosine with the cosine schedule, else TimeBudget),
     CSV history, TensorBoard logs, backup and restore. `resuming`: continue the history in the
     run folder; None: when a backup of an unfinished training is there.
@@ -127,14 +127,16 @@ def make_callbacks(
             if previous is not None and len(previous)
             else None,
         ),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.early_stopping_patience),
     ]
     if cfg.lr_schedule == "plateau":
-        callbacks.append(
+        # The cosine schedule plans its own end, and its last, low-rate epochs are its best: a
+        # validation plateau in mid-schedule (noisy at a high rate) must not cut the annealing.
+        callbacks += [
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.early_stopping_patience),
             keras.callbacks.ReduceLROnPlateau(
                 monitor="val_loss", factor=0.5, patience=cfg.reduce_lr_patience, min_lr=1e-6
-            )
-        )
+            ),
+        ]
     if budgeted(cfg):
         split = pd.read_csv(require(run.split, "03_train_cnn"))
         callbacks.append(
