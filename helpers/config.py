@@ -77,18 +77,19 @@ class Config:
     zoom: float = 0.2
     shift: float = 0.1
     horizontal_flip: bool = True
-    # Model and training: the recipe that reaches about 94-95 % on the real photos within 30
+    # Model and training: the recipe that reaches about 95-96 % on the real photos within 30
     # minutes on a 2-core CPU (README: Results): a slim network at 72 px rather than a wider one
     # at 64 px. In the same time it trains three times the epochs, which scored higher on the
     # validation split than the wider network, or the slim one at 80 or 96 px (docs/recipe-search).
     model: str = "slim_cnn"
     # With train_minutes and the cosine schedule, the most epochs the time budget may hold: the
     # learning rate anneals to 0 at the budget or at the last epoch, whichever comes first. High
-    # enough that the budget ends training on a fast CPU too (a 2-core AMX one trains ~88 epochs).
+    # enough that the budget ends training on a fast CPU too (a 2-core AMX one held 89.5 epochs).
     epochs: int = 100
     learning_rate: float = 1e-3  # the peak, with the cosine schedule
     weight_decay: float = 0.05  # AdamW's decoupled weight decay (not used by RMSprop)
-    # "cosine": warm up, then cosine decay to 0; "plateau": halve on a validation-loss plateau
+    # "cosine": warm up, then cosine decay to 0; "plateau": halve the rate on a validation-loss
+    # plateau, stop on a longer one
     lr_schedule: str = "cosine"
     # cosine only: epochs of linear warm-up from 0 to learning_rate, at most epochs - 1
     warmup_epochs: int = 1
