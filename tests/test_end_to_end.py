@@ -65,11 +65,12 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
     ).mean() >= 0.95
 
 
-# Measured on the reference machine: 0.822 test accuracy (log loss 0.395) with slim_cnn at 72 px,
-# 0.817 (0.393) at 80 px, 0.821 (0.383) at 96 px; compact_cnn at 64 px, the default before them,
-# gave 0.846 (0.360), and 0.850 with TensorFlow's Eigen kernels. Six epochs favour the wider
-# network; the full budget favours the slim one (README: Results). The floor leaves room for
-# numeric drift between machines, not for a recipe that got worse.
+# Measured on the reference machine: 0.822 test accuracy (log loss 0.395) with slim_cnn at 72 px
+# (0.826 in bfloat16 on a 2-core AMX CPU), 0.817 (0.393) at 80 px, 0.821 (0.383) at 96 px;
+# compact_cnn at 64 px, the default before them, gave 0.846 (0.360), and 0.850 with TensorFlow's
+# Eigen kernels. Six epochs favour the wider network; the full budget favours the slim one
+# (README: Results). The floor leaves room for numeric drift between machines, not for a recipe
+# that got worse.
 RECIPE_FLOOR = 0.79
 
 
