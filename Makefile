@@ -54,13 +54,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent)
 
 data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=petimages|kaggle|path|URL, FORCE=1, SHA256=...)
-	$(BIN)/python -m helpers.make_data --source "$(SOURCE)" --data-dir "$(or $(DATA_DIR),data)" \
+	$(BIN)/python -m helpers.cli.data --source "$(SOURCE)" --data-dir "$(or $(DATA_DIR),data)" \
 		$(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
 
 run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke|transfer, EPOCHS=5, DATA_DIR=..., WEIGHTS=..., CONFIG=settings.yaml)
 	@# With the default data folder and no photos there yet, the settings are checked, then the
 	@# data is fetched as `make data` does (SOURCE=...), then the notebooks run.
-	$(BIN)/python -m helpers.run_series $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \
+	$(BIN)/python -m helpers.cli.run_all $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \
 		$(if $(DATA_DIR)$(CONFIG),,--fetch-data "$(SOURCE)") \
 		$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
 
@@ -93,12 +93,12 @@ bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against
 	$(BIN)/python -m benchmarks --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
 
 predict: $(STAMP) ## Predict cat or dog for images, folders, globs (IMAGES="a.jpg dir/", MODEL_FILE=..., OUTPUT=p.csv, FORCE=1, LABELS=...)
-	$(BIN)/python -m helpers.modeling.predict_cli $(IMAGES) $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
+	$(BIN)/python -m helpers.cli.predict $(IMAGES) $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
 		$(if $(OUTPUT),--output "$(OUTPUT)") $(if $(FORCE),--force) $(if $(LABELS),--labels "$(LABELS)") \
 		$(if $(filter false 0 no off,$(TEST_TIME_FLIP)),--no-flip) $(if $(TEST_TIME_ZOOM),--zoom $(TEST_TIME_ZOOM))
 
 export: $(STAMP) ## Write SavedModel and LiteRT (float32, int8-weight) models beside the model, check them (MODEL_FILE=..., IMAGES=..., LABELS=...)
-	$(BIN)/python -m helpers.modeling.export $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
+	$(BIN)/python -m helpers.cli.export $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
 		$(if $(IMAGES),--images $(IMAGES)) $(if $(LABELS),--labels "$(LABELS)")
 
 tensorboard: $(STAMP) ## TensorBoard on 127.0.0.1:6006 over every run's training logs in runs/

@@ -7,7 +7,8 @@ import argparse
 import time
 from pathlib import Path
 
-import helpers  # noqa: F401  (quiet TensorFlow import)
+import helpers.quiet_tensorflow  # noqa: F401
+
 from benchmarks.log import output_to_log
 from benchmarks.suite import BenchSettings, format_table, run_suite
 from helpers.artifacts import write_json, write_text

@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import keras
 import tensorflow as tf
 

@@ -40,7 +40,8 @@ def one_epoch(
 
     Returns the images seen and the resident memory before the epoch and at its peak, in MiB.
     """
-    import helpers  # noqa: F401  (quiet TensorFlow import)
+    import helpers.quiet_tensorflow  # noqa: F401
+
     from helpers.dataset import find_train_dir, list_labelled_images
     from helpers.pipeline import make_dataset
 

@@ -71,7 +71,7 @@ def main() -> None:
     steps = parser.parse_args().steps
     if steps < 1:
         parser.error(f"--steps {steps}: train at least 1 step a round")
-    from benchmarks.suite import ONEDNN_TRAINING, in_memory_training
+    from benchmarks.in_memory import ONEDNN_TRAINING, in_memory_training
     from helpers.config import load_config
 
     _, train = in_memory_training(load_config(overrides=ONEDNN_TRAINING, environ={}), steps)

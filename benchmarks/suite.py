@@ -8,14 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import keras
-import numpy as np
 import pandas as pd
 import tensorflow as tf
 
 from benchmarks import seed_pipeline
 from benchmarks.full_size import make_full_size_copies
 from benchmarks.hardware import measure_peaks, model_flops, utilization
+from benchmarks.in_memory import ONEDNN_TRAINING, batch_in_memory, in_memory_training
 from benchmarks.memory import measure_in_subprocess
 from benchmarks.onednn import onednn_rates
 from benchmarks.timing import Rates, interleaved
@@ -23,9 +25,10 @@ from helpers.augmentation import build_augmentation
 from helpers.config import Config, load_config
 from helpers.dataset import find_train_dir, list_labelled_images, list_test_images
 from helpers.layout import CLASS_NAMES, TEST_DIR
-from helpers.modeling.models import build_model, build_seed_cnn, inference_network
-from helpers.modeling.predict import predict_dog_probability
-from helpers.pipeline import AUTOTUNE, make_dataset, with_fixed_parallelism
+from helpers.modeling.inference import predict_dog_probability
+from helpers.modeling.networks import build_seed_cnn
+from helpers.modeling.training import build_model, inference_network
+from helpers.pipeline import AUTOTUNE, load_images, make_dataset
 from helpers.runtime import onednn_enabled
 
 SEED_IMAGE_SIZE = 64  # the seed's target_size
@@ -205,12 +208,6 @@ def pipeline_comparisons(
     ]
 
 
-def _batch_in_memory(images: tf.Tensor, labels: tf.Tensor) -> tf.data.Dataset:
-    """One batch repeated for ever: training input that costs nothing to produce."""
-    # Run as the project's pipelines run: with the autotuner on, each 20-step fit took ~5 s longer.
-    return with_fixed_parallelism(tf.data.Dataset.from_tensors((images, labels)).repeat())
-
-
 def _fit_rate(model: keras.Model, data_for: Callable[[], object], steps: int) -> Callable[[], int]:
     """A measurement: `steps` training steps of `model` on fresh `data_for()`.
 
@@ -241,7 +238,7 @@ def training_comparisons(
     seed_model = _compiled_seed_network()  # augmentation happens in the seed's generator
     bound_model = _compiled_seed_network()
     images, onehot = next(iter(project_data))
-    in_memory = _batch_in_memory(images, onehot)
+    in_memory = batch_in_memory(images, onehot)
     seed_iterator = seed_pipeline.seed_train_iterator(
         names, [CLASS_NAMES[y] for y in labels], folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE
     )
@@ -289,12 +286,7 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
         iterator = seed_pipeline.seed_test_iterator(names, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
         return len(model.predict(seed_pipeline.batches(iterator, len(iterator)), verbose=0))
 
-    decoded = np.concatenate(
-        [
-            batch.numpy()
-            for batch in make_dataset(paths, image_size=SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)
-        ]
-    )
+    decoded = load_images(paths, SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)
 
     def in_memory() -> int:
         # One compiled call per batch, as the project's path runs the network: model.predict's
@@ -322,22 +314,6 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
 HARDWARE_TRAIN_STEPS = 2
 
 
-def in_memory_training(cfg: Config, steps: int) -> tuple[keras.Model, Callable[[], int]]:
-    """cfg's network, warmed up, and a call that trains it `steps` steps on one batch in memory."""
-    model = build_model(cfg, steps_per_epoch=steps)  # sets the global dtype policy
-    shape = (cfg.batch_size, cfg.image_size, cfg.image_size, 3)
-    images = tf.cast(tf.random.stateless_uniform(shape, seed=(1, 2), maxval=256), tf.uint8)
-    labels = tf.one_hot(tf.range(cfg.batch_size) % len(CLASS_NAMES), len(CLASS_NAMES))
-    batches = _batch_in_memory(images, labels)
-
-    def train() -> int:
-        model.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0)
-        return steps * cfg.batch_size
-
-    train()  # trace and warm up
-    return model, train
-
-
 def _training_rate(cfg: Config, repeats: int) -> dict:
     """The network of `cfg` training on one batch held in memory: no input pipeline involved."""
     model, train = in_memory_training(cfg, HARDWARE_TRAIN_STEPS)
@@ -350,11 +326,6 @@ def _training_rate(cfg: Config, repeats: int) -> dict:
         "median": rates.median,
         "forward_flops_per_image": model_flops(inference_network(model)),
     }
-
-
-# The default network in float32: what `auto` picks on a CPU without fast bfloat16, which is where
-# TensorFlow leaves oneDNN off by itself (on CPUs with it, oneDNN is on either way).
-ONEDNN_TRAINING = {"precision": "float32"}
 
 
 def onednn_comparison(settings: BenchSettings) -> Comparison:

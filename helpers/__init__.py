@@ -1,10 +1,7 @@
-"""Shared code of the cats-vs-dogs notebook series."""
+"""Shared code of the cats-vs-dogs notebook series.
 
-from helpers.runtime import import_tensorflow_quietly
-
-# TensorFlow 2.19+ prints INFO lines from C++ before its own log settings apply
-# (tensorflow/tensorflow#100442); import it once here, filtered, so that no
-# notebook or test output carries them.
-import_tensorflow_quietly()
+Importing the package imports no TensorFlow: `helpers.config` and the commands' argument checks
+answer at once. The modules that use TensorFlow import it through `helpers.quiet_tensorflow`.
+"""
 
 __version__ = "0.1.0"

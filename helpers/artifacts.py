@@ -93,6 +93,7 @@ class RunPaths:
     model = _in_run("model.keras")
     checkpoint = _in_run("checkpoints", "best.weights.h5")
     backup_dir = _in_run("checkpoints", "backup")
+    phases = _in_run("checkpoints", "phases.json")  # a pretrained backbone's phase 1 is done
     history = _in_run("history.csv")
     tensorboard = _in_run("tensorboard")
     figures = _in_run("figures")

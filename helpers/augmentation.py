@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import keras
 import tensorflow as tf
 

@@ -187,8 +187,8 @@ class LabelsFileError(UserError, ValueError):
     """A labels CSV that cannot be read, or without integer ids and 0/1 labels."""
 
 
-def read_test_labels(path: Path) -> pd.DataFrame:
-    """True test labels from a CSV with columns `id,label` (1 = dog, 0 = cat)."""
+def read_labels(path: Path) -> pd.Series:
+    """True labels by image id (1 = dog, 0 = cat) from a CSV with columns `id,label`."""
     try:
         labels = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
@@ -202,12 +202,20 @@ def read_test_labels(path: Path) -> pd.DataFrame:
         raise LabelsFileError(f"labels file {path}: every id must be a whole number (1 for 1.jpg)")
     if not labels["label"].isin([0, 1]).all():
         raise LabelsFileError(f"labels file {path}: every label must be 0 (cat) or 1 (dog)")
-    return labels[["id", "label"]].astype("int64")
+    return labels.astype({"id": "int64", "label": "int64"}).set_index("id")["label"]
 
 
 def known_test_labels(cfg: Config, ids: Sequence[int]) -> list[int] | None:
     """The true labels of the test images `ids`, or None without a labels file that has them all."""
     if not cfg.test_labels_available:
         return None
-    labels = read_test_labels(cfg.test_labels).set_index("id")["label"].reindex(list(ids))
+    labels = read_labels(cfg.test_labels).reindex(list(ids))
     return None if labels.isna().any() else labels.astype("int64").tolist()
+
+
+def true_label(path: Path, labels: pd.Series | None) -> int | None:
+    """An image's true label: from `labels` by its id (<id>.jpg), else a cat.<id>/dog.<id> name."""
+    if labels is not None and path.stem.isdigit() and int(path.stem) in labels.index:
+        return int(labels[int(path.stem)])
+    category = kaggle_category(path.name)
+    return CLASS_NAMES.index(category) if category else None

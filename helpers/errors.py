@@ -19,3 +19,16 @@ class UserError(Exception):
             return [message]
         end = "" if message.endswith((".", "!", "?")) else "."
         return [f"{message}{end} {self.notebook_hint}"]
+
+
+class PathInTheWayError(UserError, FileExistsError):
+    """A file or folder is already where a program would write: it is never overwritten."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message, or its type's name when the message is empty.
+
+    Libraries (Keras, TensorFlow, h5py) raise many-line messages; one line is what a user reads.
+    """
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -7,6 +7,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import tensorflow as tf
 from tqdm import tqdm
 

@@ -6,6 +6,9 @@ import functools
 import sys
 from collections.abc import Callable, Sequence
 
+import helpers.quiet_tensorflow  # noqa: F401
+
+import numpy as np
 import tensorflow as tf
 
 from helpers.config import BAD_IMAGE_MODES
@@ -213,6 +216,17 @@ def make_dataset(
     # Augmentation is not here but in the model (see modeling.models): its random ops are stateful,
     # and under op determinism TensorFlow would rewrite a cached, shuffled pipeline holding them.
     return with_fixed_parallelism(dataset.batch(batch_size).prefetch(AUTOTUNE))
+
+
+def load_images(paths: Sequence[str], image_size: int, batch_size: int = 64) -> np.ndarray:
+    """Images as uint8 [n, size, size, 3], decoded and resized as for training (`make_dataset`)."""
+    dataset = make_dataset(
+        [str(path) for path in paths], image_size=image_size, batch_size=batch_size
+    )
+    batches = list(dataset.as_numpy_iterator())
+    return (
+        np.concatenate(batches) if batches else np.zeros((0, image_size, image_size, 3), np.uint8)
+    )
 
 
 def with_fixed_parallelism(dataset: tf.data.Dataset) -> tf.data.Dataset:

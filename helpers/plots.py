@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,8 +18,8 @@ from PIL import Image
 from sklearn.metrics import confusion_matrix
 
 from helpers.artifacts import atomic_write
+from helpers.history import best_epoch
 from helpers.layout import CLASS_NAMES
-from helpers.modeling.train import best_epoch
 
 
 def save_figure(fig: Figure, path: Path) -> None:

@@ -83,6 +83,7 @@ def import_tensorflow_quietly() -> None:
 
 def onednn_enabled() -> bool:
     """Whether TensorFlow runs its oneDNN kernels in this process."""
+    import_tensorflow_quietly()
     from tensorflow.python.util import _pywrap_util_port  # TensorFlow's own tests ask it so
 
     return bool(_pywrap_util_port.IsMklEnabled())
@@ -103,6 +104,7 @@ def cpu_has_fast_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow and make TensorFlow ops deterministic."""
+    import_tensorflow_quietly()
     import keras
     import tensorflow as tf
 

@@ -19,6 +19,7 @@ import pandas as pd
 from PIL import Image
 
 from helpers.config import Config
+from helpers.errors import PathInTheWayError
 from helpers.layout import (
     CLASS_NAMES,
     TEST_DIR,
@@ -79,7 +80,7 @@ def ensure_synthetic_dataset(cfg: Config) -> Path:
     if marker.is_file() and json.loads(marker.read_text()) == spec:
         return target
     if target.exists() and any(target.iterdir()) and not marker.is_file():
-        raise FileExistsError(
+        raise PathInTheWayError(
             f"{target} already holds files that are not a synthetic set; "
             "refusing to write into it. "
             "Point DATA_DIR at an empty or new folder for the synthetic set."

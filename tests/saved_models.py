@@ -6,7 +6,7 @@ from pathlib import Path
 
 import keras
 
-from helpers.modeling.models import MODELS
+from helpers.modeling.networks import MODELS
 
 
 def save_network(

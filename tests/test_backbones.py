@@ -18,19 +18,20 @@ import keras
 import numpy as np
 import pytest
 
+from helpers.cli.backbones import main
+from helpers.cli.run_all import main as run_all
 from helpers.config import ConfigError, load_config
-from helpers.modeling import backbones
-from helpers.modeling.backbones import (
+from helpers.modeling.networks import (
     BACKBONES,
     WeightsUnavailableError,
     backbone_of,
+    backbones,
     build_transfer_network,
     fine_tune_layer_count,
-    main,
     set_phase,
+    weights,
 )
-from helpers.modeling.models import build_model, inference_network
-from helpers.run_series import main as run_all
+from helpers.modeling.training import build_model, inference_network
 
 NAME = "mobilenet_v3_small"
 SMALL = {
@@ -98,7 +99,7 @@ def serve(server: WeightsServer, monkeypatch, data: bytes, hash_of: bytes | None
     server.files[f"/weights/{spec.file_name}"] = data
     md5 = hashlib.md5(data if hash_of is None else hash_of).hexdigest()
     monkeypatch.setitem(BACKBONES, NAME, dataclasses.replace(spec, file_hash=md5))
-    return Path(backbones.keras_cache_dir()) / "models" / spec.file_name
+    return Path(weights.keras_cache_dir()) / "models" / spec.file_name
 
 
 def test_the_weights_table_is_keras_applications_own():

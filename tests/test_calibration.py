@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.modeling.calibration import (
+from helpers.modeling.inference.calibration import (
     apply_temperature,
     calibrate,
     calibrated_dog_probability,

@@ -13,7 +13,7 @@ from helpers.dataset import (
     list_labelled_images,
     list_test_images,
     load_split,
-    read_test_labels,
+    read_labels,
     split_train_val,
 )
 
@@ -147,15 +147,15 @@ def test_missing_test_folder_is_explained(tmp_path):
 def test_test_labels_are_validated(tmp_path):
     good = tmp_path / "labels.csv"
     good.write_text("id,label\n2,1\n1,0\n")
-    assert read_test_labels(good).to_dict("list") == {"id": [2, 1], "label": [1, 0]}
+    assert read_labels(good).to_dict() == {2: 1, 1: 0}
     bad = tmp_path / "bad.csv"
     bad.write_text("id,label\n1,cat\n")
     with pytest.raises(ValueError, match="0 \\(cat\\) or 1 \\(dog\\)"):
-        read_test_labels(bad)
+        read_labels(bad)
     wrong_columns = tmp_path / "wrong.csv"
     wrong_columns.write_text("image,class\n1,0\n")
     with pytest.raises(ValueError, match="must have the columns id,label"):
-        read_test_labels(wrong_columns)
+        read_labels(wrong_columns)
 
 
 @pytest.mark.parametrize(
@@ -172,12 +172,12 @@ def test_a_bad_labels_file_is_a_user_error_naming_it(tmp_path, content, reason):
     path = tmp_path / "labels.csv"
     path.write_bytes(content)
     with pytest.raises(LabelsFileError, match=f"labels file {path}.*{reason}"):
-        read_test_labels(path)
+        read_labels(path)
 
 
 def test_labels_columns_may_come_in_any_order_and_a_header_alone_is_no_labels(tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("label,id,note\n1,7,x\n")
-    assert read_test_labels(path).to_dict("list") == {"id": [7], "label": [1]}
+    assert read_labels(path).to_dict() == {7: 1}
     path.write_text("id,label\n")
-    assert read_test_labels(path).empty
+    assert read_labels(path).empty

@@ -12,17 +12,16 @@ from ai_edge_litert.interpreter import Interpreter
 from image_files import write_image
 from saved_models import save_network
 
-from helpers.modeling.backbones import BACKBONES
+from helpers.cli.export import main
 from helpers.modeling.export import (
     ExportPaths,
     check_exports,
     check_set,
     export_model,
     float32_copy,
-    main,
 )
-from helpers.modeling.model_file import load_model_file
-from helpers.modeling.models import MODELS
+from helpers.modeling.inference import load_trained_model
+from helpers.modeling.networks import BACKBONES, MODELS
 
 # Every trainable model (the smallest size its pooling allows) as the default recipe trains it,
 # under bfloat16, and one network nested inside another; the nested one runs by default, the rest
@@ -49,7 +48,7 @@ def _images(size: int, count: int = 8) -> np.ndarray:
 @pytest.mark.parametrize(("name", "size", "nested"), CASES)
 def test_exports_are_written_and_agree_with_keras(tmp_path, name, size, nested):
     model_file = save_network(tmp_path / "model.keras", name, size, "mixed_bfloat16", nested)
-    model = load_model_file(model_file)
+    model = load_trained_model(model_file)
     paths = export_model(model, ExportPaths(model_file))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "model.keras",
@@ -76,7 +75,7 @@ def test_exports_are_written_and_agree_with_keras(tmp_path, name, size, nested):
 
 
 def test_float32_copy_has_no_mixed_precision_left_and_the_same_outputs(tmp_path):
-    model = load_model_file(
+    model = load_trained_model(
         save_network(tmp_path / "m.keras", "compact_cnn", 16, "mixed_bfloat16", True)
     )
     copy = float32_copy(model)
@@ -94,7 +93,7 @@ def test_float32_copy_has_no_mixed_precision_left_and_the_same_outputs(tmp_path)
 
 def test_check_reports_every_format_with_its_difference_accuracy_and_latency(tmp_path):
     model_file = save_network(tmp_path / "model.keras", "seed_cnn", 16)
-    model = load_model_file(model_file)
+    model = load_trained_model(model_file)
     export_model(model, ExportPaths(model_file))
     images = _images(16)
     labels = np.array([True, False] * 4)

@@ -6,8 +6,10 @@ import pytest
 from keras import layers
 
 from helpers.config import Config
-from helpers.modeling.gradcam import GradCAM, explain_images, feature_layer_path, load_images
-from helpers.modeling.models import MODELS, build_compact_cnn, build_model, inference_network
+from helpers.modeling.explain import GradCAM, explain_images, feature_layer_path
+from helpers.modeling.networks import MODELS, build_compact_cnn
+from helpers.modeling.training import build_model, inference_network
+from helpers.pipeline import load_images
 from helpers.runtime import seed_everything
 from helpers.synthetic import make_stripes_image
 

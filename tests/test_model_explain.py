@@ -8,18 +8,20 @@ import pandas as pd
 import pytest
 
 from helpers.artifacts import RunPaths, write_csv
-from helpers.modeling.calibration import calibrate
 from helpers.modeling.explain import (
-    CALIBRATED_COLUMN,
+    GradCAM,
     confident_per_class,
     explain_paths,
     own_photo_paths,
     photo_upload,
+)
+from helpers.modeling.inference import (
+    CALIBRATED_COLUMN,
+    calibrate,
     read_predictions,
     save_calibration,
 )
-from helpers.modeling.gradcam import GradCAM
-from helpers.modeling.models import build_seed_cnn
+from helpers.modeling.networks import build_seed_cnn
 from helpers.synthetic import make_stripes_image
 
 

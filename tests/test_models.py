@@ -3,15 +3,12 @@ import numpy as np
 import pytest
 
 from helpers.config import Config, ConfigError, load_config
-from helpers.modeling.backbones import BACKBONES
-from helpers.modeling.models import (
-    MODELS,
+from helpers.modeling.networks import BACKBONES, MODELS, build_seed_cnn, model_spec
+from helpers.modeling.training import (
     build_model,
-    build_seed_cnn,
     inference_network,
     learning_rate_schedule,
     make_optimizer,
-    model_spec,
 )
 
 # A constant learning rate and float32: models built without a training set to size a schedule.

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from helpers.artifacts import atomic_write, write_json
-from helpers.modeling.predict import (
+from helpers.modeling.inference import (
     make_submission,
     predictions_frame,
     score_predictions,
@@ -31,7 +31,7 @@ def test_confidence_is_the_probability_of_the_predicted_class():
 
 def test_scores_match_labels_by_id():
     predictions = predictions_frame([1, 2, 3, 4], np.array([0.9, 0.1, 0.8, 0.3]))
-    truth = pd.DataFrame({"id": [4, 3, 2, 1], "label": [1, 1, 0, 1]})
+    truth = pd.Series([1, 1, 0, 1], index=[4, 3, 2, 1])  # label by id, as read_labels gives them
     scores = score_predictions(predictions, truth)
     assert scores["n_images"] == 4
     assert scores["accuracy"] == pytest.approx(0.75)
@@ -42,7 +42,7 @@ def test_scores_match_labels_by_id():
 def test_missing_labels_are_reported():
     predictions = predictions_frame([1, 2], np.array([0.9, 0.1]))
     with pytest.raises(ValueError, match="no label for 1 predicted images \\(for example id 2\\)"):
-        score_predictions(predictions, pd.DataFrame({"id": [1], "label": [1]}))
+        score_predictions(predictions, pd.Series([1], index=[1]))
 
 
 def test_failed_write_keeps_the_previous_file(tmp_path):
@@ -76,7 +76,7 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 def test_flip_averaging_is_the_mean_of_an_image_and_its_mirror():
     import keras
 
-    from helpers.modeling.predict import flip_averaged
+    from helpers.modeling.inference import flip_averaged
 
     # A network that looks only at the left half: its mirror image shows it the right half.
     inputs = keras.Input((4, 4, 3))
@@ -92,7 +92,7 @@ def test_zoom_averages_each_image_with_its_centre_read_larger(tmp_path):
     import keras
     from image_files import write_image
 
-    from helpers.modeling.predict import predict_dog_probability
+    from helpers.modeling.inference import predict_dog_probability
     from helpers.pipeline import make_dataset
 
     paths = [str(write_image(tmp_path / f"{i}.jpg", size=(60, 45), seed=i)) for i in range(3)]

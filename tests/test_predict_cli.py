@@ -11,10 +11,14 @@ import pytest
 from image_files import write_image
 from saved_models import save_network
 
+from helpers.cli.predict import build_parser, main
 from helpers.config import Config
-from helpers.modeling.model_file import ModelFileError, load_model_file
-from helpers.modeling.predict import predict_dog_probability
-from helpers.modeling.predict_cli import build_parser, expand_inputs, main
+from helpers.modeling.inference import (
+    ModelFileError,
+    expand_inputs,
+    load_trained_model,
+    predict_dog_probability,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,7 @@ def test_single_image_prediction_equals_the_batched_notebook_prediction(
     files = [photos / "1.jpg", photos / "2.jpg", photos / "10.png", photos / "sub" / "dog.7.jpg"]
     # Notebook 05 predicts with the default recipe's test-time views, as the CLI does.
     batched = predict_dog_probability(
-        load_model_file(model_file),
+        load_trained_model(model_file),
         [str(f) for f in files],
         flip=Config.test_time_flip,
         zoom=Config.test_time_zoom,
@@ -166,7 +170,7 @@ def test_safe_mode_stays_on_when_loading(tmp_path):
     path = tmp_path / "lambda.keras"
     keras.Model(inputs, outputs).save(path)
     with pytest.raises(ModelFileError, match="could not be loaded"):
-        load_model_file(path)
+        load_trained_model(path)
 
 
 def test_help_says_what_happens_to_an_existing_output(capsys):

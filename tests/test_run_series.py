@@ -2,9 +2,10 @@ import shutil
 
 import pytest
 
+from helpers.cli.run_all import main, parse_settings
 from helpers.config import ConfigError, load_config
 from helpers.dataset import DataNotFoundError
-from helpers.run_series import check_inputs, main, needs_test_images, notebook_paths, parse_settings
+from helpers.series import check_inputs, needs_test_images, notebook_paths
 
 
 def test_notebooks_are_found_in_numbered_order():
@@ -94,3 +95,23 @@ def test_without_a_test_folder_training_still_runs_and_prediction_is_left_out(ka
     (kaggle_dir / "test1").mkdir()  # a test folder that is there must hold test images
     with pytest.raises(DataNotFoundError, match="holds no .jpg"):
         check_inputs(cfg)
+
+
+def test_a_fault_in_the_code_shows_its_traceback_not_a_one_line_failure(tmp_path, monkeypatch):
+    def faulty(cfg):
+        raise KeyError("a bug in the series code")
+
+    monkeypatch.setattr("helpers.series.run_series", faulty)
+    with pytest.raises(KeyError, match="a bug in the series code"):
+        main(["--profile", "smoke", "--set", f"RUN_DIR={tmp_path / 'run'}"])
+
+
+def test_a_failed_notebook_is_reported_in_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    from papermill.exceptions import PapermillExecutionError
+
+    def failing(cfg):
+        raise PapermillExecutionError(3, 2, "ValueError: bad cell", "ValueError", "bad cell", [])
+
+    monkeypatch.setattr("helpers.series.run_series", failing)
+    assert main(["--profile", "smoke", "--set", f"RUN_DIR={tmp_path / 'run'}"]) == 1
+    assert "run-all: a notebook failed: PapermillExecutionError" in capsys.readouterr().err

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from helpers.modeling import schedules
-from helpers.modeling.schedules import BudgetedCosine
+from helpers.modeling.training import callbacks
+from helpers.modeling.training.callbacks import BudgetedCosine
 
 
 class Clock:
@@ -21,7 +21,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
-    monkeypatch.setattr(schedules.time, "perf_counter", fake)
+    monkeypatch.setattr(callbacks.time, "perf_counter", fake)
     return fake
 
 

@@ -3,7 +3,7 @@ import hashlib
 import pytest
 
 from helpers.config import load_config
-from helpers.dataset import list_labelled_images, list_test_images, read_test_labels
+from helpers.dataset import list_labelled_images, list_test_images, read_labels
 from helpers.synthetic import ensure_synthetic_dataset
 
 
@@ -29,7 +29,7 @@ def test_generates_a_kaggle_layout_set_with_test_labels(tmp_path):
     frame = list_labelled_images(cfg.data_dir)
     assert frame["category"].value_counts().to_dict() == {"cat": 10, "dog": 10}
     assert list_test_images(cfg.test_dir)["id"].tolist() == [1, 2, 3, 4, 5, 6]
-    assert read_test_labels(cfg.test_labels)["label"].sum() == 3
+    assert read_labels(cfg.test_labels).sum() == 3
 
 
 def test_is_deterministic_and_reused(tmp_path):

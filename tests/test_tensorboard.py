@@ -9,8 +9,7 @@ import tensorflow as tf
 
 from helpers.artifacts import open_run
 from helpers.config import load_config
-from helpers.modeling.models import build_model
-from helpers.modeling.train import make_callbacks
+from helpers.modeling.training import build_model, make_callbacks
 
 
 def read_scalars(folder) -> dict[str, list[float]]:
@@ -39,7 +38,12 @@ def test_a_short_run_leaves_readable_loss_and_accuracy_scalars(tmp_path):
     x = np.random.default_rng(0).integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
     y = np.eye(2)[[0, 1] * 8]
     history = build_model(cfg).fit(
-        x, y, validation_data=(x, y), epochs=2, verbose=0, callbacks=make_callbacks(cfg, run)
+        x,
+        y,
+        validation_data=(x, y),
+        epochs=2,
+        verbose=0,
+        callbacks=make_callbacks(cfg, run, steps_per_epoch=1),
     )
     train = read_scalars(run.tensorboard / "train")
     validation = read_scalars(run.tensorboard / "validation")

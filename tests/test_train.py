@@ -3,8 +3,7 @@ import pandas as pd
 
 from helpers.artifacts import open_run
 from helpers.config import load_config
-from helpers.modeling.models import build_model
-from helpers.modeling.train import TimeBudget, make_callbacks, steps_per_epoch
+from helpers.modeling.training import TimeBudget, build_model, make_callbacks, steps_per_epoch
 
 
 def test_time_budget_stops_after_the_epoch_that_leaves_too_little_time():
@@ -23,8 +22,7 @@ def test_plateau_callbacks_only_with_the_plateau_schedule_and_time_budget_only_w
     def kinds(**overrides):
         cfg = load_config(overrides={"run_dir": str(tmp_path / "run"), **overrides}, environ={})
         run = open_run(cfg)
-        pd.DataFrame({"subset": ["train"] * 100 + ["val"] * 20}).to_csv(run.split, index=False)
-        return {type(callback).__name__ for callback in make_callbacks(cfg, run)}
+        return {type(callback).__name__ for callback in make_callbacks(cfg, run, 2)}
 
     plateau = kinds(lr_schedule="plateau", train_minutes=None)
     on_plateau = {"EarlyStopping", "ReduceLROnPlateau"}

@@ -16,13 +16,17 @@ import pytest
 from helpers.artifacts import open_run
 from helpers.config import load_config
 from helpers.dataset import load_dataset_index, load_split
-from helpers.modeling import fine_tune
-from helpers.modeling.backbones import BACKBONES, backbone_of, write_test_weights
-from helpers.modeling.models import build_model
-from helpers.modeling.predict import load_model
-from helpers.modeling.train import make_split_datasets, steps_per_epoch, train_model
-from helpers.run_series import run_series
+from helpers.modeling.inference import load_trained_model
+from helpers.modeling.networks import BACKBONES, backbone_of, write_test_weights
+from helpers.modeling.training import (
+    build_model,
+    fine_tune,
+    make_split_datasets,
+    steps_per_epoch,
+    train_model,
+)
 from helpers.runtime import seed_everything
+from helpers.series import run_series
 from helpers.synthetic import ensure_synthetic_dataset
 
 pytestmark = pytest.mark.slow
@@ -53,7 +57,9 @@ def train_once(cfg):
     seed_everything(cfg.seed)
     split = load_split(cfg, run, load_dataset_index(cfg, run))
     model = build_model(cfg, steps_per_epoch(cfg, split))
-    return run, train_model(cfg, run, model, *make_split_datasets(cfg, split))
+    return run, train_model(
+        cfg, run, model, *make_split_datasets(cfg, split), steps_per_epoch(cfg, split)
+    )
 
 
 def test_two_phases_resume_between_and_within_phases(tmp_path, test_weights, monkeypatch):
@@ -83,7 +89,7 @@ def test_two_phases_resume_between_and_within_phases(tmp_path, test_weights, mon
         patch.setattr(fine_tune, "fine_tune_optimizer", stop)
         with pytest.raises(Interrupted):
             train_once(cfg)
-    assert json.loads(fine_tune.phases_file(run).read_text()) == {
+    assert json.loads(run.phases.read_text()) == {
         "head_epochs": 2,
         "fine_tune": True,
     }
@@ -107,8 +113,8 @@ def test_two_phases_resume_between_and_within_phases(tmp_path, test_weights, mon
     run, history = train_once(cfg)
     assert history["epoch"].tolist() == [1, 2, 3, 4] and history["phase"].tolist() == [1, 1, 2, 2]
     assert history["elapsed_s"].is_monotonic_increasing
-    assert not fine_tune.phases_file(run).exists() and not run.backup_dir.exists()
-    saved = load_model(run.model)
+    assert not run.phases.exists() and not run.backup_dir.exists()
+    saved = load_trained_model(run.model)
     # Phase 2's state was saved.
     assert backbone_of(saved).get_layer(BACKBONES[cfg.model].fine_tune_from).trainable
     # A new training in the same folder starts afresh.
@@ -140,6 +146,6 @@ def test_transfer_smoke_series_runs_end_to_end(tmp_path, test_weights):
     assert {"training_curves.png", "training_curves_time.png", "test_predictions.png"} <= {
         path.name for path in run.figures.iterdir()
     }
-    assert backbone_of(load_model(run.model)) is not None
+    assert backbone_of(load_trained_model(run.model)) is not None
     submission = pd.read_csv(run.submission)
     assert len(submission) == cfg.synthetic_test_count and set(submission["label"]) <= {0, 1}

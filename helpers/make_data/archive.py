@@ -9,8 +9,10 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from helpers.errors import PathInTheWayError, UserError
 
-class UnsafeArchiveError(ValueError):
+
+class UnsafeArchiveError(UserError, ValueError):
     """An archive entry that would write outside the target folder, or a link."""
 
 
@@ -47,7 +49,7 @@ def safe_extract(zip_path: Path, target: Path) -> Path:
     """Extract `zip_path` into a temporary folder beside `target`, then move it to `target`."""
     target = Path(target)
     if target.exists():
-        raise FileExistsError(
+        raise PathInTheWayError(
             f"{target} already exists; extraction never writes into an existing folder"
         )
     check_archive(zip_path)

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from helpers.errors import UserError
+
 CHUNK_BYTES = 1 << 20
 
 
-class DownloadError(RuntimeError):
+class DownloadError(UserError, RuntimeError):
     """A download that failed, was interrupted, or does not match its checksum."""
 
 

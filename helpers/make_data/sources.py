@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from helpers.errors import UserError
 from helpers.make_data.download import download, sha256_of
 
 
@@ -38,7 +39,7 @@ KAGGLE_HELP = (
 )
 
 
-class DataSourceError(RuntimeError):
+class DataSourceError(UserError, RuntimeError):
     """A source that cannot be used, with what to do about it."""
 
 
@@ -65,7 +66,13 @@ def fetch_kaggle(downloads: Path) -> Path:
     if not target.is_file():
         downloads.mkdir(parents=True, exist_ok=True)
         command = [cli, "competitions", "download", "-c", KAGGLE_COMPETITION, "-p", str(downloads)]
-        subprocess.run(command, check=True)
+        try:
+            subprocess.run(command, check=True)
+        except subprocess.CalledProcessError as error:
+            raise DataSourceError(
+                f"the Kaggle CLI failed ({error}); its message is above. Check that you accepted "
+                f"the competition's rules on its page, then run again"
+            ) from None
     return target
 
 

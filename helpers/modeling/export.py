@@ -1,5 +1,6 @@
 """Export a saved model for serving (TensorFlow SavedModel) and for phones and small boards
-(LiteRT), and check each export against the Keras model (`make export`).
+(LiteRT), and check each export against the Keras model. The command is helpers.cli.export
+(`make export`).
 
 Every export computes in float32: a model trained under mixed_bfloat16 keeps float32 weights, and
 LiteRT has no bfloat16 kernels, so the exports are built from a float32 copy of the network.
@@ -7,10 +8,8 @@ LiteRT has no bfloat16 kernels, so the exports are built from a float32 copy of 
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -18,31 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from helpers.artifacts import write_csv
 from helpers.config import read_yaml_settings
-from helpers.errors import UserError
+from helpers.dataset import read_labels, true_label
 from helpers.layout import DOG_LABEL
-from helpers.modeling.model_file import (
-    add_model_argument,
-    default_model_file,
-    input_size,
-    load_model_file,
-)
-from helpers.modeling.predict_cli import (
-    PredictError,
-    expand_inputs,
-    read_labels,
-    readable_images,
-    true_label,
-)
-from helpers.pipeline import make_dataset
-
-PROGRAM = "export"
+from helpers.modeling.inference.files import expand_inputs, readable_images
+from helpers.pipeline import load_images
 
 
 @dataclass(frozen=True)
@@ -129,12 +115,6 @@ def export_model(model: keras.Model, paths: ExportPaths) -> ExportPaths:
     finally:
         shutil.rmtree(build, ignore_errors=True)
     return paths
-
-
-def decoded_images(paths: Sequence[Path], image_size: int) -> np.ndarray:
-    """The images as the training pipeline decodes and resizes them: uint8 [n, size, size, 3]."""
-    dataset = make_dataset([str(path) for path in paths], image_size=image_size, batch_size=64)
-    return np.concatenate([batch.numpy() for batch in dataset])
 
 
 def _litert_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
@@ -230,24 +210,23 @@ def check_exports(
 
 def check_images(
     model_file: Path, images: Sequence[str], labels_file: Path | None, max_images: int
-) -> tuple[list[Path], Path | None]:
-    """The image files to check on and their labels file: those given, else the run's test set."""
+) -> tuple[list[Path], Path | None, list[tuple[str, str]]]:
+    """The image files to check on, their labels file, and the files skipped with the reason.
+
+    The images given, else the run's test set (from the config.yaml beside the model file).
+    """
     if not images:
         config = Path(model_file).with_name("config.yaml")
         settings = read_yaml_settings(config) if config.is_file() else {}
         test_dir = settings.get("test_dir")
         if not test_dir or not Path(test_dir).is_dir():
-            return [], None
+            return [], None, []
         images = [test_dir]
         labels = Path(settings.get("test_labels") or "")
         labels_file = labels_file or (labels if labels.is_file() else None)
     files, skipped = expand_inputs(images)
-    for name, reason in skipped:
-        print(f"skipped {name}: {reason}", file=sys.stderr)
     good, bad = readable_images(files)
-    for name, reason in bad:
-        print(f"skipped {name}: {reason}", file=sys.stderr)
-    return good[:max_images], labels_file
+    return good[:max_images], labels_file, skipped + bad
 
 
 def check_set(
@@ -257,7 +236,7 @@ def check_set(
     if not files:
         images = np.random.default_rng(0).integers(0, 256, (32, size, size, 3), dtype=np.uint8)
         return images, None, "32 random-pixel images (no check images: agreement only)"
-    images = decoded_images(files, size)
+    images = load_images(files, size)
     table = read_labels(labels_file) if labels_file else None
     truth = [true_label(path, table) for path in files] if table is not None else []
     known = sum(label is not None for label in truth)
@@ -265,84 +244,3 @@ def check_set(
         return images, np.array(truth) == 1, f"{len(files)} images with labels"
     note = f" (labels for {known} of them only: no accuracy)" if labels_file else ""
     return images, None, f"{len(files)} images{note}"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of `python -m helpers.modeling.export`."""
-    parser = argparse.ArgumentParser(
-        prog="python -m helpers.modeling.export",
-        description="Export a saved Keras model, beside it, as a TensorFlow SavedModel "
-        "(<stem>_savedmodel/) and as LiteRT models (<stem>_float32.tflite, "
-        "<stem>_dynamic_range.tflite with int8 weights); an earlier export of the same model is "
-        "replaced, each file whole. Then check each against the "
-        "Keras model and print (and write to <stem>_export_check.csv) its size, largest P(dog) "
-        "difference, accuracy and single-image latency.",
-    )
-    add_model_argument(parser)
-    parser.add_argument(
-        "--images",
-        nargs="*",
-        default=[],
-        help="image files, folders or globs to check on (default: the run's test folder "
-        "from its config.yaml; without one, random-pixel images for agreement only)",
-    )
-    parser.add_argument(
-        "--labels",
-        type=Path,
-        default=None,
-        help="CSV id,label of the check images (default: the run's test labels, if any)",
-    )
-    parser.add_argument(
-        "--max-images", type=int, default=1000, help="check on at most this many (1000)"
-    )
-    parser.add_argument(
-        "--runs", type=int, default=50, help="single-image predictions timed per format (50)"
-    )
-    parser.add_argument("--no-check", action="store_true", help="only export")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `make export`; returns the exit status."""
-    args = build_parser().parse_args(argv)
-    try:
-        if args.max_images < 1 or args.runs < 1:
-            raise PredictError("--max-images and --runs must be at least 1")
-        model_file = Path(args.model or default_model_file())
-        model = load_model_file(model_file)
-        try:
-            paths = export_model(model, ExportPaths(model_file))
-        except Exception as error:  # conversion errors come from deep inside TensorFlow
-            print(
-                f"{PROGRAM}: exporting {model_file} failed, nothing was replaced: "
-                f"{type(error).__name__}: {(str(error).strip() or '-').splitlines()[0]}",
-                file=sys.stderr,
-            )
-            return 1
-        for path in (paths.saved_model, paths.tflite_float32, paths.tflite_dynamic_range):
-            print(f"wrote {path}")
-        if args.no_check:
-            return 0
-        files, labels_file = check_images(model_file, args.images, args.labels, args.max_images)
-        images, labels, source = check_set(files, labels_file, input_size(model))
-        report = check_exports(model, model_file, images, labels, args.runs)
-        print(
-            f"\nchecked on {source}; latency: median of {args.runs} single-image runs on this CPU"
-        )
-        print(
-            report.to_string(
-                index=False,
-                na_rep="-",
-                formatters={"max_abs_diff_p_dog": "{:.2e}".format, "accuracy": "{:.4f}".format},
-            )
-        )
-        write_csv(report, paths.check)
-        print(f"wrote {paths.check}")
-    except (PredictError, UserError) as error:
-        print(f"{PROGRAM}: {error}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

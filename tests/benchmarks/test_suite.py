@@ -12,7 +12,7 @@ from benchmarks.suite import (
     project_train_pipeline,
 )
 from benchmarks.timing import Rates
-from helpers.modeling.models import build_model
+from helpers.modeling.training import build_model
 
 
 def test_ratio_is_the_median_of_per_round_ratios_and_the_target_is_judged():

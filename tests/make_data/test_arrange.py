@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from image_files import encode
 
-from helpers.dataset import list_labelled_images, list_test_images, read_test_labels
+from helpers.dataset import list_labelled_images, list_test_images, read_labels
 from helpers.make_data import prepare_data
 
 
@@ -26,8 +26,8 @@ def test_a_source_without_test_set_gets_a_labelled_seeded_hold_out(tmp_path):
     prepare_data(str(source), tmp_path / "data", test_count=4, progress=False)
 
     test = list_test_images(tmp_path / "data" / "test1")
-    labels = read_test_labels(tmp_path / "data" / "test1_labels.csv")
+    labels = read_labels(tmp_path / "data" / "test1_labels.csv")
     assert test["id"].tolist() == [1, 2, 3, 4]
-    assert sorted(labels["label"]) == [0, 0, 1, 1]
+    assert sorted(labels) == [0, 0, 1, 1]
     assert len(list_labelled_images(tmp_path / "data")) == 19
     assert len(list(source.rglob("*.jpg"))) == 23  # a local folder is copied, never moved

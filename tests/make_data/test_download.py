@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from archives import PETIMAGES_FILES, make_zip, sha256
 
-from helpers.make_data import main
+from helpers.cli.data import main
 from helpers.make_data.download import DownloadError, download
 
 

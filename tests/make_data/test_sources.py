@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from helpers.make_data import kaggle_credentials_present, main
+from helpers.cli.data import main
+from helpers.make_data import kaggle_credentials_present
 
 
 def test_kaggle_without_credentials_fails_fast_with_instructions(tmp_path, monkeypatch, capsys):

@@ -6,7 +6,8 @@ top layers (batch normalization stays frozen, so in inference mode) and fine-tun
 
 One history.csv covers both phases (its `phase` column says which); epochs are numbered across
 them. Either phase resumes after an interruption: within a phase, BackupAndRestore; between
-them, checkpoints/phases.json records that phase 1 is done (removed once training completes).
+them, checkpoints/phases.json (RunPaths.phases) records that phase 1 is done (removed once
+training completes).
 """
 
 from __future__ import annotations
@@ -16,57 +17,31 @@ import dataclasses
 import json
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
+
+import helpers.quiet_tensorflow  # noqa: F401
 
 import keras
 import pandas as pd
 import tensorflow as tf
 
-from helpers.artifacts import RunPaths, write_json
+from helpers.artifacts import RunPaths
 from helpers.config import Config
-from helpers.modeling.backbones import fine_tune_layer_count, set_phase
-from helpers.modeling.models import compile_model, inference_network, make_optimizer
-from helpers.modeling.train import TimeBudget, fit_epochs, make_callbacks, save_best_network
-
-
-def phases_file(run: RunPaths) -> Path:
-    """Where the end of phase 1 is recorded, beside the backup of an unfinished training."""
-    return run.checkpoint.parent / "phases.json"
-
-
-class PhaseLog(keras.callbacks.Callback):
-    """Adds `phase` (1: the head, 2: fine-tuning) to each epoch's logs, and so to history.csv."""
-
-    def __init__(self, phase: int) -> None:
-        super().__init__()
-        self.phase = phase
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is not None:
-            logs["phase"] = self.phase
-
-
-class PhaseOneDone(keras.callbacks.Callback):
-    """Records that phase 1 ended, and whether phase 2 follows, before its backup is deleted."""
-
-    def __init__(self, cfg: Config, run: RunPaths, budget: TimeBudget | None) -> None:
-        super().__init__()
-        self.cfg, self.run, self.budget = cfg, run, budget
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        head_epochs = len(pd.read_csv(self.run.history)) if self.run.history.is_file() else 0
-        out_of_time = self.budget is not None and self.budget.stopped_epoch is not None
-        if out_of_time:
-            print(f"train_minutes={self.cfg.train_minutes:g} spent in phase 1: no fine-tuning")
-        fine_tune = self.cfg.fine_tune_epochs > 0 and not out_of_time
-        write_json({"head_epochs": head_epochs, "fine_tune": fine_tune}, phases_file(self.run))
+from helpers.modeling.networks import fine_tune_layer_count, set_phase
+from helpers.modeling.training.callbacks import PhaseLog, PhaseOneDone, TimeBudget, make_callbacks
+from helpers.modeling.training.fit import fit_epochs, history_to_continue, save_best_network
+from helpers.modeling.training.model import inference_network
+from helpers.modeling.training.optimizer import compile_model, make_optimizer
 
 
 def phase_callbacks(
     cfg: Config, run: RunPaths, phase: int, resuming: bool | None
 ) -> list[keras.callbacks.Callback]:
     """The usual callbacks, the phase logged, phase 1's end recorded before BackupAndRestore."""
-    callbacks = [PhaseLog(phase), *make_callbacks(cfg, run, resuming)]
+    # No steps_per_epoch: a backbone's phases never follow the time-budgeted schedule.
+    callbacks = [
+        PhaseLog(phase),
+        *make_callbacks(cfg, run, None, history_to_continue(run, resuming)),
+    ]
     if phase == 1:
         budget = next((c for c in callbacks if isinstance(c, TimeBudget)), None)
         backup = next(
@@ -105,7 +80,7 @@ def train_in_two_phases(
 ) -> pd.DataFrame:
     """Train the head, fine-tune the backbone's top, save the best epoch's network; the history."""
     network = inference_network(model)
-    state_path = phases_file(run)
+    state_path = run.phases
     if not state_path.is_file():
         print(f"Phase 1: the new head on the frozen backbone, {cfg.epochs} epochs")
         set_phase(network, 1)

@@ -1,5 +1,5 @@
-"""Notebook 06's steps: pick the images to explain, explain photos, calibrate the saved predictions,
-and the upload widget for the reader's own photo."""
+"""Notebook 06's photos: pick the images to explain, show Grad-CAM over them, and the upload widget
+for the reader's own photo."""
 
 from __future__ import annotations
 
@@ -7,24 +7,18 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from helpers.artifacts import RunPaths, require, write_csv, write_json
 from helpers.config import project_root
 from helpers.layout import CLASS_NAMES
-from helpers.modeling.calibration import CalibrationReport, calibrated_dog_probability
-from helpers.modeling.gradcam import GradCAM, explain_images, load_images
+from helpers.modeling.explain.gradcam import GradCAM, explain_images
+from helpers.pipeline import load_images
 from helpers.plots import plot_heatmap_grid
-
-CALIBRATED_COLUMN = "calibrated_dog_probability"
-
-
-def read_predictions(path: Path, notebook: str) -> pd.DataFrame:
-    """A predictions CSV of the run folder, or a clear error naming the notebook that writes it."""
-    return pd.read_csv(require(path, notebook)).drop(columns=[CALIBRATED_COLUMN], errors="ignore")
 
 
 def most_confident(frame: pd.DataFrame, count: int) -> pd.DataFrame:
@@ -51,25 +45,6 @@ def explain_paths(
     titles = titles or [Path(path).name for path in paths]
     labels = [f"{title}\n{verdict}" for title, verdict in zip(titles, verdicts, strict=True)]
     return plot_heatmap_grid(list(images), list(heatmaps), labels, columns)
-
-
-def save_calibration(
-    run: RunPaths, report: CalibrationReport, frames: dict[Path, pd.DataFrame]
-) -> list[Path]:
-    """Write calibration.json and, when the report says to apply T, a calibrated P(dog) column to
-    each predictions file; return the files changed besides calibration.json."""
-    write_json(
-        {**report.to_dict(), "column": CALIBRATED_COLUMN if report.apply else None},
-        run.root / "calibration.json",
-    )
-    if not report.apply:
-        return []
-    for path, frame in frames.items():
-        calibrated = calibrated_dog_probability(
-            frame["dog_probability"].to_numpy(), report.temperature
-        )
-        write_csv(frame.assign(**{CALIBRATED_COLUMN: calibrated}), path)
-    return list(frames)
 
 
 def photo_upload(on_photo: Callable[[Path], None]):

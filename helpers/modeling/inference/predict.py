@@ -1,26 +1,33 @@
-"""Prediction with a saved model, the Kaggle submission, and scores against known labels."""
+"""Prediction with a saved model: P(dog) for image files, with the test-time views, as tables.
+
+Every image goes through the training pipeline's decode and resize (helpers.pipeline), so a
+prediction of `make predict` equals the notebooks' for the same file. Each function predicts each
+image alone unless asked for the test-time views (`flip`, `zoom`), as the recipe's
+test_time_flip and test_time_zoom ask for them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import keras
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, log_loss
+import tensorflow as tf
 
-from helpers.artifacts import RunPaths, require, write_csv
+from helpers.artifacts import RunPaths
 from helpers.config import Config
 from helpers.dataset import image_paths, load_dataset_index, load_split
-from helpers.layout import DOG_LABEL
-from helpers.modeling.model_file import load_model_file
+from helpers.errors import UserError, first_line
+from helpers.layout import CLASS_NAMES, DOG_LABEL
 from helpers.pipeline import make_dataset
 
 
-def load_model(path: Path) -> keras.Model:
-    """The run's saved Keras model; a clear error when it is missing (run 03) or unreadable."""
-    return load_model_file(require(path, "03_train_cnn"))
+class PredictError(UserError, ValueError):
+    """Bad input to prediction: no images, a file in the way, an image that fails to decode."""
 
 
 def predict_dog_probability(
@@ -113,27 +120,25 @@ def predict_validation(cfg: Config, run: RunPaths, model: keras.Model) -> pd.Dat
     )
 
 
-def make_submission(predictions: pd.DataFrame) -> pd.DataFrame:
-    """The Kaggle submission: columns `id,label`, 1 = dog, 0 = cat, sorted by numeric id."""
-    return predictions[["id", "label"]].sort_values("id", ignore_index=True)
+def predict_files(
+    model: keras.Model,
+    paths: Sequence[Path],
+    *,
+    batch_size: int = 64,
+    flip: bool = False,
+    zoom: float = 1.0,
+) -> pd.DataFrame:
+    """Per image: `file`, `label` (cat or dog), `dog_probability`, as the notebooks predict.
 
-
-def write_submission(predictions: pd.DataFrame, path: Path) -> Path:
-    """Write the submission CSV atomically."""
-    return write_csv(make_submission(predictions), path)
-
-
-def score_predictions(predictions: pd.DataFrame, true_labels: pd.DataFrame) -> dict[str, float]:
-    """Accuracy and log loss of predictions against true labels matched by id."""
-    merged = predictions.merge(true_labels, on="id", how="inner", suffixes=("_pred", ""))
-    if len(merged) != len(predictions):
-        missing = sorted(set(predictions["id"]) - set(true_labels["id"]))
-        raise ValueError(
-            f"the labels file has no label for {len(missing)} predicted images "
-            f"(for example id {missing[0]})"
+    `flip` and `zoom` add test-time views, as in predict_dog_probability.
+    """
+    try:
+        dog = predict_dog_probability(
+            model, [str(path) for path in paths], batch_size=batch_size, flip=flip, zoom=zoom
         )
-    return {
-        "n_images": int(len(merged)),
-        "accuracy": float(accuracy_score(merged["label"], merged["label_pred"])),
-        "log_loss": float(log_loss(merged["label"], merged["dog_probability"], labels=[0, 1])),
-    }
+    except tf.errors.OpError as error:  # a file that passed the checks and still failed to decode
+        raise PredictError(f"prediction failed: {first_line(error)}") from None
+    labels = [CLASS_NAMES[int(p >= 0.5)] for p in dog]  # 0.5 and above is a dog, as in 04, 05
+    return pd.DataFrame(
+        {"file": [str(path) for path in paths], "label": labels, "dog_probability": dog}
+    )

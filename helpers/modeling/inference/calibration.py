@@ -10,6 +10,7 @@ changes which class is the most probable.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,10 @@ from scipy.special import log_softmax, softmax
 from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 
+from helpers.artifacts import RunPaths, require, write_csv, write_json
+
 TEMPERATURE_BOUNDS = (0.05, 20.0)
+CALIBRATED_COLUMN = "calibrated_dog_probability"  # added to the run's predictions files
 EPSILON = 1e-7  # float32 softmax outputs are exact to about this: the floor of a probability
 
 
@@ -185,3 +189,27 @@ def calibrated_dog_probability(dog_probability: np.ndarray, temperature: float) 
     """P(dog) after temperature scaling."""
     logits = logits_from_probabilities(two_class_probabilities(dog_probability))
     return apply_temperature(logits, temperature)[:, 1]
+
+
+def read_predictions(path: Path, notebook: str) -> pd.DataFrame:
+    """A predictions CSV of the run folder, or a clear error naming the notebook that writes it."""
+    return pd.read_csv(require(path, notebook)).drop(columns=[CALIBRATED_COLUMN], errors="ignore")
+
+
+def save_calibration(
+    run: RunPaths, report: CalibrationReport, frames: dict[Path, pd.DataFrame]
+) -> list[Path]:
+    """Write calibration.json and, when the report says to apply T, a calibrated P(dog) column to
+    each predictions file; return the files changed besides calibration.json."""
+    write_json(
+        {**report.to_dict(), "column": CALIBRATED_COLUMN if report.apply else None},
+        run.root / "calibration.json",
+    )
+    if not report.apply:
+        return []
+    for path, frame in frames.items():
+        calibrated = calibrated_dog_probability(
+            frame["dog_probability"].to_numpy(), report.temperature
+        )
+        write_csv(frame.assign(**{CALIBRATED_COLUMN: calibrated}), path)
+    return list(frames)

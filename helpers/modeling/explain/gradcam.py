@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import helpers.quiet_tensorflow  # noqa: F401
+
 import keras
 import numpy as np
 import tensorflow as tf
-
-from helpers.pipeline import make_dataset
 
 
 def feature_layer_path(model: keras.Model) -> list[keras.Layer]:
@@ -146,16 +146,6 @@ class GradCAM:
         cam = tf.image.resize(cam[..., None], images.shape[1:3], method="bilinear")[..., 0]
         heatmaps = tf.clip_by_value(tf.where(tf.math.is_finite(cam), cam, 0.0), 0.0, 1.0)
         return heatmaps.numpy(), tf.nn.softmax(logits).numpy()
-
-
-def load_images(paths: Sequence[str], image_size: int, batch_size: int = 64) -> np.ndarray:
-    """Images as uint8 [n, size, size, 3], decoded and resized as for training (`make_dataset`)."""
-    batches = list(
-        make_dataset(list(paths), image_size=image_size, batch_size=batch_size).as_numpy_iterator()
-    )
-    return (
-        np.concatenate(batches) if batches else np.zeros((0, image_size, image_size, 3), np.uint8)
-    )
 
 
 def explain_images(

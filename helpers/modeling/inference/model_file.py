@@ -1,18 +1,20 @@
-"""Finding and loading a saved model file for the command-line tools, with clear errors."""
+"""Loading a saved model: the one loader of the notebooks and the commands, with clear errors."""
 
 from __future__ import annotations
 
-import argparse
 import zipfile
 from pathlib import Path
+
+import helpers.quiet_tensorflow  # noqa: F401
 
 import keras
 
 from helpers.config import project_root
-from helpers.errors import UserError
+from helpers.errors import UserError, first_line
 
 TRAIN_HINT = (
-    "train one with `make run-all` (or give another model file with MODEL_FILE=... / --model)"
+    "train one with notebook 03_train_cnn or `make run-all` "
+    "(or give another model file with MODEL_FILE=... / --model)"
 )
 
 
@@ -20,22 +22,12 @@ class ModelFileError(UserError, ValueError):
     """The model file is missing or cannot be loaded as a Keras model."""
 
 
-def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    """The command-line tools' --model option: a .keras file, by default the newest run's."""
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        help="the .keras model file (default: runs/latest/model.keras)",
-    )
-
-
 def default_model_file() -> Path:
     """The newest run's model: runs/latest/model.keras under the project root."""
     return project_root() / "runs" / "latest" / "model.keras"
 
 
-def load_model_file(path: Path) -> keras.Model:
+def load_trained_model(path: Path) -> keras.Model:
     """The Keras model saved at `path` (a .keras file), or a ModelFileError saying what is wrong."""
     path = Path(path)
     if not path.exists():
@@ -53,8 +45,9 @@ def load_model_file(path: Path) -> keras.Model:
         # safe_mode stays on (the default): a file holding Python lambdas is refused, not executed.
         return keras.models.load_model(path)
     except Exception as error:  # Keras raises many types here; the message is what matters
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelFileError(f"{path} could not be loaded as a Keras model: {reason}") from None
+        raise ModelFileError(
+            f"{path} could not be loaded as a Keras model: {first_line(error)}"
+        ) from None
 
 
 def input_size(model: keras.Model) -> int:

@@ -1,13 +1,13 @@
-"""Run the numbered notebooks end to end with papermill into one run folder (`make run-all`)."""
+"""Run the numbered notebooks end to end with papermill into one run folder.
+
+The command is helpers.cli.run_all (`make run-all`, `catsdogs-run-all`).
+"""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,23 +15,12 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 from helpers.artifacts import RunPaths, open_run
-from helpers.config import Config, ConfigError, load_config, project_root
+from helpers.config import Config, project_root
 from helpers.dataset import list_labelled_images, list_test_images
-from helpers.errors import UserError
 from helpers.layout import TRAIN_DIR
-from helpers.make_data import DataSourceError, prepare_data
-from helpers.make_data.archive import UnsafeArchiveError
-from helpers.make_data.download import DownloadError
-from helpers.modeling.backbones import BACKBONES, weights_file
-from helpers.modeling.models import model_spec
+from helpers.make_data import prepare_data
+from helpers.modeling.networks import BACKBONES, weights_file
 from helpers.synthetic import ensure_synthetic_dataset
-
-NO_DOWNLOAD_HELP = (
-    "Without the download you can still: try the series on generated data "
-    "(make run-all PROFILE=smoke), train on photos you have "
-    "(make run-all DATA_DIR=/path/to/photos), "
-    "or lay out a zip you already have (make data SOURCE=/path/to/archive.zip)."
-)
 
 
 class LocalKernelManager(AsyncKernelManager):
@@ -134,59 +123,3 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
     if run.root.parent.name == "runs":
         point_latest_at(run)
     return run
-
-
-def parse_settings(pairs: list[str]) -> dict[str, str]:
-    """`name=value` strings as a mapping; empty values are dropped (unset make variables)."""
-    settings: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise ConfigError(f"--set takes name=value, not {pair!r}")
-        if value != "":
-            settings[name.strip()] = value
-    return settings
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line of `make run-all`."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--profile", help="named profile (default, smoke)")
-    parser.add_argument("--config", help="YAML file of settings")
-    parser.add_argument(
-        "--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting"
-    )
-    parser.add_argument(
-        "--fetch-data",
-        metavar="SOURCE",
-        help="when the data folder has no photos yet, fetch them first (as make data SOURCE=...)",
-    )
-    args = parser.parse_args(argv)
-    try:
-        # Every setting is checked before anything is fetched or written.
-        cfg = load_config(
-            profile=args.profile or None,
-            config_file=args.config or None,
-            overrides=parse_settings(args.set),
-        )
-        model_spec(cfg.model)
-        if args.fetch_data:
-            fetch_missing_data(cfg, args.fetch_data)
-        run = run_series(with_timestamped_run_dir(cfg))
-    except (DownloadError, DataSourceError, subprocess.CalledProcessError) as error:
-        print(f"run-all: {error}\n{NO_DOWNLOAD_HELP}", file=sys.stderr)
-        return 2
-    except (UserError, UnsafeArchiveError, FileExistsError, ValueError) as error:
-        print(f"run-all: {error}", file=sys.stderr)
-        return 2
-    except Exception as error:  # papermill's execution error names the notebook and cell
-        print(f"run-all: a notebook failed: {type(error).__name__}: {error}", file=sys.stderr)
-        return 1
-    print(f"[run-all] done: every output of this run is in {run.root}")
-    if run.test_metrics.is_file():
-        print(f"[run-all] test metrics: {run.test_metrics.read_text().strip()}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

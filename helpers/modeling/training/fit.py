@@ -1,0 +1,63 @@
+"""The fit loop both trainings share: continue or start the history, fit, save the best network."""
+
+from __future__ import annotations
+
+import warnings
+
+import helpers.quiet_tensorflow  # noqa: F401
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from helpers.artifacts import RunPaths, atomic_write
+from helpers.history import load_history
+from helpers.modeling.training.model import inference_network
+
+
+def history_to_continue(run: RunPaths, resuming: bool | None = None) -> pd.DataFrame | None:
+    """The history of the unfinished training in the run folder, to continue; None to start afresh.
+
+    `resuming` None: continue when a backup of an unfinished training is there. Starting afresh
+    removes the history of a finished earlier training in the folder, so that the new one's
+    history.csv holds its own epochs only.
+    """
+    if resuming is None:
+        resuming = run.backup_dir.exists() and run.history.is_file()
+    if resuming:
+        return pd.read_csv(run.history)
+    run.history.unlink(missing_ok=True)
+    return None
+
+
+def fit_epochs(
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+    callbacks: list[keras.callbacks.Callback],
+    epochs: int,
+    initial_epoch: int = 0,
+) -> None:
+    """model.fit from `initial_epoch` up to `epochs`, printing one line per epoch."""
+    with warnings.catch_warnings():
+        # Skipping bad images (a filter) leaves the epoch length unknown until the first epoch ends,
+        # which Keras announces as "input ran out of data": expected here, not a fault.
+        warnings.filterwarnings(
+            "ignore", message="Your input ran out of data", category=UserWarning
+        )
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # the dataset shuffles itself, seeded
+            verbose=2,
+        )
+
+
+def save_best_network(run: RunPaths, model: keras.Model) -> pd.DataFrame:
+    """Save the best epoch's network (no augmentation) as run.model; return the history."""
+    model.load_weights(run.checkpoint)
+    atomic_write(run.model, lambda tmp: inference_network(model).save(tmp))
+    return load_history(run)

@@ -1,0 +1,42 @@
+"""The model that trains: the network behind the training-only augmentation, compiled; and the
+network taken back out of it, which is what is saved and predicts."""
+
+from __future__ import annotations
+
+import helpers.quiet_tensorflow  # noqa: F401
+
+import keras
+
+from helpers.augmentation import build_augmentation
+from helpers.config import Config
+from helpers.modeling.networks import build_network
+from helpers.modeling.networks.heads import image_input
+from helpers.modeling.training.optimizer import compile_model, make_optimizer
+
+
+def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
+    """The network named by cfg.model behind the training-only augmentation, compiled.
+
+    The loss is categorical cross-entropy. The network computes in cfg.precision (Keras's global
+    dtype policy); `steps_per_epoch` is needed by the cosine learning-rate schedule.
+    """
+    network = build_network(cfg)
+    model = network
+    if cfg.augment:
+        inputs = image_input(cfg.image_size)
+        model = keras.Model(
+            inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training"
+        )
+    return compile_model(model, make_optimizer(cfg, steps_per_epoch))
+
+
+def inference_network(model: keras.Model) -> keras.Model:
+    """The network without its training-only augmentation: what is saved and predicts."""
+    if "augmentation" not in [layer.name for layer in model.layers]:
+        return model  # already the network (which may nest a pretrained backbone)
+    nested = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.Model) and layer.name != "augmentation"
+    ]
+    return nested[0] if nested else model

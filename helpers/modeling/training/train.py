@@ -1,0 +1,76 @@
+"""Training: datasets from the split, then fit with the callbacks and keep the best epoch.
+
+A network trained from scratch fits once; a pretrained backbone in two phases
+(helpers.modeling.training.fine_tune).
+"""
+
+from __future__ import annotations
+
+import math
+
+import helpers.quiet_tensorflow  # noqa: F401
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from helpers.artifacts import RunPaths
+from helpers.config import Config
+from helpers.dataset import image_paths
+from helpers.modeling.networks import BACKBONES
+from helpers.modeling.training.callbacks import make_callbacks
+from helpers.modeling.training.fine_tune import train_in_two_phases
+from helpers.modeling.training.fit import fit_epochs, history_to_continue, save_best_network
+from helpers.pipeline import make_dataset
+
+
+def make_split_datasets(
+    cfg: Config, split: pd.DataFrame
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """The training dataset (cached, shuffled) and the validation dataset (cached)."""
+    train = split[split["subset"] == "train"]
+    val = split[split["subset"] == "val"]
+    train_ds = make_dataset(
+        image_paths(cfg, train["filename"]),
+        train["label"].tolist(),
+        image_size=cfg.image_size,
+        batch_size=cfg.batch_size,
+        shuffle_buffer=cfg.shuffle_buffer,
+        cache=cfg.cache,
+        seed=cfg.seed,
+        bad_images=cfg.bad_images,
+    )
+    val_ds = make_dataset(
+        image_paths(cfg, val["filename"]),
+        val["label"].tolist(),
+        image_size=cfg.image_size,
+        batch_size=cfg.batch_size,
+        cache=cfg.cache,
+        bad_images=cfg.bad_images,
+    )
+    return train_ds, val_ds
+
+
+def steps_per_epoch(cfg: Config, split: pd.DataFrame) -> int:
+    """Training batches in one epoch over the training side of `split`."""
+    return math.ceil(int((split["subset"] == "train").sum()) / cfg.batch_size)
+
+
+def train_model(
+    cfg: Config,
+    run: RunPaths,
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+    steps_per_epoch: int,
+) -> pd.DataFrame:
+    """Fit `model`, save the best epoch's network (no augmentation) as run.model; the history.
+
+    `steps_per_epoch`: the training batches in an epoch, which the time-budgeted schedule plans
+    with. A pretrained backbone (cfg.model in BACKBONES) trains in two phases.
+    """
+    if cfg.model in BACKBONES:
+        return train_in_two_phases(cfg, run, model, train_ds, val_ds)
+    callbacks = make_callbacks(cfg, run, steps_per_epoch, history_to_continue(run))
+    fit_epochs(model, train_ds, val_ds, callbacks, epochs=cfg.epochs)
+    return save_best_network(run, model)
