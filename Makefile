@@ -17,7 +17,7 @@ CONFIG ?=
 RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
 	LEARNING_RATE WEIGHT_DECAY LR_SCHEDULE WARMUP_EPOCHS PRECISION TRAIN_MINUTES MAX_TRAIN_IMAGES \
 	VAL_FRACTION AUGMENT SEED TEST_TIME_FLIP TEST_TIME_ZOOM WEIGHTS FINE_TUNE_EPOCHS \
-	FINE_TUNE_LEARNING_RATE
+	FINE_TUNE_LEARNING_RATE FORCE
 
 # make lab: extra arguments for `jupyter lab` (LAB_ARGS="--port 8890 --no-browser"). Jupyter refuses
 # to run as root without --allow-root, so it is added for root only. PROFILE and the run-all
@@ -44,29 +44,53 @@ help: ## List the targets
 	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / \
 		{printf "  %s%-12s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
+# setuptools warns on every editable install that a folder named like the package may shadow it;
+# here that folder is the package itself. The warning is raised in pip's build subprocess.
+EDITABLE_QUIET := PYTHONWARNINGS="ignore:Editable installation"
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(EDITABLE_QUIET) $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent)
 
+# The long command lines are variables: continued over lines for reading, they run and are shown
+# on one line each (make would echo a recipe's backslashes and tabs as written).
+show = @printf '%s\n' '$(subst ','"'"',$(strip $(1)))'
+
+DATA_COMMAND = $(BIN)/python -m helpers.cli.data --source "$(SOURCE)" \
+	--data-dir "$(or $(DATA_DIR),data)" $(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
+RUN_ALL_COMMAND = $(BIN)/python -m helpers.cli.run_all $(if $(PROFILE),--profile $(PROFILE)) \
+	$(if $(CONFIG),--config $(CONFIG)) $(if $(DATA_DIR)$(CONFIG),,--fetch-data "$(SOURCE)") \
+	$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
+TEST_COMMAND = $(if $(REAL_DATA_DIR),REAL_DATA_DIR=$(REAL_DATA_DIR)) $(BIN)/python -m pytest \
+	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+PREDICT_COMMAND = $(BIN)/python -m helpers.cli.predict $(IMAGES) \
+	$(if $(MODEL_FILE),--model "$(MODEL_FILE)") $(if $(OUTPUT),--output "$(OUTPUT)") \
+	$(if $(FORCE),--force) $(if $(LABELS),--labels "$(LABELS)") \
+	$(if $(filter false 0 no off,$(TEST_TIME_FLIP)),--no-flip) \
+	$(if $(TEST_TIME_ZOOM),--zoom $(TEST_TIME_ZOOM))
+EXPORT_COMMAND = $(BIN)/python -m helpers.cli.export $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
+	$(if $(IMAGES),--images $(IMAGES)) $(if $(LABELS),--labels "$(LABELS)")
+LAB_COMMAND = $(foreach v,PROFILE $(RUN_SETTINGS),$(if $($(v)),CATSDOGS_$(v)="$($(v))")) \
+	$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir lab $(LAB_ROOT_ARG) $(LAB_ARGS)
+
 data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=petimages|kaggle|path|URL, FORCE=1, SHA256=...)
-	$(BIN)/python -m helpers.cli.data --source "$(SOURCE)" --data-dir "$(or $(DATA_DIR),data)" \
-		$(if $(FORCE),--force) $(if $(SHA256),--sha256 $(SHA256))
+	$(call show,$(DATA_COMMAND))
+	@$(DATA_COMMAND)
 
 run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke|transfer, EPOCHS=5, DATA_DIR=..., WEIGHTS=..., CONFIG=settings.yaml)
 	@# With the default data folder and no photos there yet, the settings are checked, then the
 	@# data is fetched as `make data` does (SOURCE=...), then the notebooks run.
-	$(BIN)/python -m helpers.cli.run_all $(if $(PROFILE),--profile $(PROFILE)) $(if $(CONFIG),--config $(CONFIG)) \
-		$(if $(DATA_DIR)$(CONFIG),,--fetch-data "$(SOURCE)") \
-		$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
+	$(call show,$(RUN_ALL_COMMAND))
+	@$(RUN_ALL_COMMAND)
 
 test: lint ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
-	$(if $(REAL_DATA_DIR),REAL_DATA_DIR=$(REAL_DATA_DIR)) $(BIN)/python -m pytest \
-		--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+	$(call show,$(TEST_COMMAND))
+	@$(TEST_COMMAND)
 
 test-fast: lint ## Lint, and the tests without the slow (training) ones
 	$(BIN)/python -m pytest -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
@@ -85,7 +109,7 @@ clean: ## Remove build and test caches (never data/, runs/ or bench/ results)
 	rm -rf .pytest_cache .ruff_cache *.egg-info
 
 $(BENCH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	$(EDITABLE_QUIET) $(BIN)/python -m pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python -m pip install --quiet --no-deps "$$($(BIN)/python -m benchmarks.requirements)"
 	touch $(BENCH_STAMP)
 
@@ -93,22 +117,23 @@ bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against
 	$(BIN)/python -m benchmarks --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
 
 predict: $(STAMP) ## Predict cat or dog for images, folders, globs (IMAGES="a.jpg dir/", MODEL_FILE=..., OUTPUT=p.csv, FORCE=1, LABELS=...)
-	$(BIN)/python -m helpers.cli.predict $(IMAGES) $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
-		$(if $(OUTPUT),--output "$(OUTPUT)") $(if $(FORCE),--force) $(if $(LABELS),--labels "$(LABELS)") \
-		$(if $(filter false 0 no off,$(TEST_TIME_FLIP)),--no-flip) $(if $(TEST_TIME_ZOOM),--zoom $(TEST_TIME_ZOOM))
+	$(call show,$(PREDICT_COMMAND))
+	@$(PREDICT_COMMAND)
 
 export: $(STAMP) ## Write SavedModel and LiteRT (float32, int8-weight) models beside the model, check them (MODEL_FILE=..., IMAGES=..., LABELS=...)
-	$(BIN)/python -m helpers.cli.export $(if $(MODEL_FILE),--model "$(MODEL_FILE)") \
-		$(if $(IMAGES),--images $(IMAGES)) $(if $(LABELS),--labels "$(LABELS)")
+	$(call show,$(EXPORT_COMMAND))
+	@$(EXPORT_COMMAND)
 
 tensorboard: $(STAMP) ## TensorBoard on 127.0.0.1:6006 over every run's training logs in runs/
-	$(BIN)/tensorboard --logdir runs --host 127.0.0.1 --port 6006
+	$(BIN)/python -m helpers.cli.tensorboard --logdir runs --host 127.0.0.1 --port 6006
 
-lab: $(STAMP) ## JupyterLab on localhost to step through the notebooks (PROFILE=smoke, DATA_DIR=..., LAB_ARGS=...)
+lab: $(STAMP) ## JupyterLab on localhost, on working copies of the notebooks in lab/ (PROFILE=smoke, DATA_DIR=..., LAB_ARGS=...)
 	$(if $(CONFIG),$(error make lab: CONFIG= cannot reach the notebooks; give the settings as \
 		VAR=value (PROFILE=, DATA_DIR=, EPOCHS=, ...) or set config_file in a notebook's first cell))
-	$(strip $(foreach v,PROFILE $(RUN_SETTINGS),$(if $($(v)),CATSDOGS_$(v)="$($(v))"))) \
-		$(BIN)/jupyter lab --ip 127.0.0.1 --notebook-dir notebooks $(LAB_ROOT_ARG) $(LAB_ARGS)
+	@# Lab runs and saves copies in lab/ (git ignores it): notebooks/ keeps the outputs nbval compares.
+	$(BIN)/python -m helpers.cli.lab
+	$(call show,$(LAB_COMMAND))
+	@$(LAB_COMMAND)
 
 notebooks: $(STAMP) ## Re-execute the notebooks in place under the smoke profile: the outputs strict nbval compares
 	@run=$$(mktemp -d)/nbval-run; for notebook in notebooks/[0-9][0-9]_*.ipynb; do \

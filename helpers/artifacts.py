@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,9 @@ def require(path: Path, notebook: str) -> Path:
     return Path(path)
 
 
+MODEL_FILE = "model.keras"  # the run's saved network, what make predict and make export use
+
+
 def _in_run(*parts: str) -> property:
     """A read-only attribute: the path `parts` inside the run folder."""
     return property(lambda self: self.root.joinpath(*parts), doc=f"<run folder>/{'/'.join(parts)}")
@@ -90,7 +94,7 @@ class RunPaths:
     dataset_index = _in_run("dataset.csv")
     unreadable = _in_run("unreadable_files.csv")
     split = _in_run("split.csv")
-    model = _in_run("model.keras")
+    model = _in_run(MODEL_FILE)
     checkpoint = _in_run("checkpoints", "best.weights.h5")
     backup_dir = _in_run("checkpoints", "backup")
     phases = _in_run("checkpoints", "phases.json")  # a pretrained backbone's phase 1 is done
@@ -101,10 +105,85 @@ class RunPaths:
     test_predictions = _in_run("test_predictions.csv")
     submission = _in_run("submission.csv")
     test_metrics = _in_run("test_metrics.json")
+    made_with = _in_run("made_with.json")  # the settings each file was made with (provenance)
 
     def figure(self, name: str) -> Path:
         """Path of figure `name` (a PNG in figures/)."""
         return self.figures / f"{name}.png"
+
+
+RUNS = "runs"  # the project's folder of run folders
+LATEST = "latest"  # in it, a link to the run folder that last saved a model
+
+
+def point_latest_at(run: RunPaths) -> None:
+    """Make runs/latest a symbolic link to this run's folder, atomically.
+
+    Only for a run folder inside a folder named runs/ (the project's, or another project's
+    layout); the link is replaced in one rename, so a reader never finds it missing.
+    """
+    if run.root.parent.name != RUNS:
+        return
+    latest = run.root.parent / LATEST
+    if latest.exists() and not latest.is_symlink():
+        return  # someone's own folder called "latest": leave it alone
+    tmp = latest.with_name(f".{LATEST}.{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run.root.name)
+    os.replace(tmp, latest)
+
+
+TRAIN_HINT = (
+    "train one with notebook 03_train_cnn or `make run-all` "
+    "(or give another model file with MODEL_FILE=... / --model)"
+)
+
+
+class ModelFileError(UserError, ValueError):
+    """The model file is missing or cannot be loaded as a Keras model."""
+
+
+def default_model_file() -> Path:
+    """The model of the run that saved one last: runs/latest/model.keras under the project root."""
+    return project_root() / RUNS / LATEST / MODEL_FILE
+
+
+def find_model_file(model: Path | None) -> Path:
+    """`model` when given, else runs/latest's; without that, an error listing the run folders that
+    hold a model, newest first, and how to pick one."""
+    if model is not None:
+        return Path(model)
+    latest = default_model_file()
+    if latest.exists():
+        return latest
+    saved = sorted(
+        latest.parent.parent.glob(f"*/{MODEL_FILE}"), key=lambda p: p.stat().st_mtime, reverse=True
+    )
+    if not saved:
+        raise ModelFileError(f"no trained model yet (no {RUNS}/*/{MODEL_FILE}): {TRAIN_HINT}.")
+    shown = ", ".join(str(path.relative_to(project_root())) for path in saved[:5])
+    raise ModelFileError(
+        f"{latest} does not exist, but {len(saved)} run folder(s) hold a model (newest first): "
+        f"{shown}. Pick one with MODEL_FILE={saved[0].relative_to(project_root())} "
+        "(--model), or train again to set runs/latest."
+    )
+
+
+def check_model_file(path: Path) -> Path:
+    """`path` if it can be a saved Keras model (a .keras zip file); else a ModelFileError."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"no model file at {path}: {TRAIN_HINT}.")
+    if path.is_dir():
+        raise ModelFileError(
+            f"{path} is a folder, not a model file: give the path of a .keras file."
+        )
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"{path} is not a Keras model file (a .keras file is a zip archive, as model.save "
+            f"writes it): give the model.keras of a run, or {TRAIN_HINT}."
+        )
+    return path
 
 
 def describe_run(cfg: Config, run: RunPaths) -> str:
@@ -118,7 +197,7 @@ def describe_run(cfg: Config, run: RunPaths) -> str:
 
 def open_run(cfg: Config) -> RunPaths:
     """Create the run folder (default runs/<profile>) if needed; record the run's config in it."""
-    run = RunPaths(Path(cfg.run_dir or project_root() / "runs" / cfg.profile))
+    run = RunPaths(Path(cfg.run_dir or project_root() / RUNS / cfg.profile))
     run.root.mkdir(parents=True, exist_ok=True)
     write_text(run.config, config_to_yaml(dataclasses.replace(cfg, run_dir=run.root)))
     return run

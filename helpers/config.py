@@ -117,6 +117,9 @@ class Config:
     fine_tune_epochs: int = 5  # phase 2 epochs; 0: train the head only
     fine_tune_layers: int | None = None  # top backbone layers phase 2 unfreezes; None: its own
     fine_tune_learning_rate: float = 1e-5  # phase 2's constant rate, far below the head's
+    # A run folder whose split or training files were made with other settings: stop and say so
+    # (False), or set them aside in its replaced-<date-time>/ and make them anew (FORCE=1).
+    force: bool = False
 
     def __post_init__(self) -> None:
         problems = [

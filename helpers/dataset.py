@@ -11,8 +11,8 @@ from sklearn.model_selection import train_test_split
 from helpers.artifacts import RunPaths, write_csv
 from helpers.config import Config
 from helpers.errors import UserError
-from helpers.image_check import inspect_files
 from helpers.layout import CLASS_FOLDERS, CLASS_NAMES, TRAIN_DIR, is_image_file, kaggle_category
+from helpers.provenance import check_made_with, record_made_with
 
 LAYOUT_HELP = (
     "Put the labelled photos either in the Kaggle layout, {train}/cat.<id>.jpg and "
@@ -86,6 +86,8 @@ def build_dataset_index(cfg: Config) -> pd.DataFrame:
 
     The `error` column is empty where the decoder can read the file.
     """
+    from helpers.image_check import inspect_files  # TensorFlow's decoder: imported when it works
+
     frame = list_labelled_images(cfg.data_dir)
     train_dir = find_train_dir(cfg.data_dir)
     details = pd.DataFrame(
@@ -99,6 +101,7 @@ def load_dataset_index(cfg: Config, run: RunPaths) -> pd.DataFrame:
 
     When it is built, its unreadable-files report is saved there too.
     """
+    check_made_with(cfg, run, "dataset index")
     if run.dataset_index.is_file():
         return pd.read_csv(
             run.dataset_index, keep_default_na=False, na_values={"width": [""], "height": [""]}
@@ -106,6 +109,7 @@ def load_dataset_index(cfg: Config, run: RunPaths) -> pd.DataFrame:
     frame = build_dataset_index(cfg)
     write_csv(frame, run.dataset_index)
     write_csv(frame.loc[frame["error"] != "", ["filename", "category", "error"]], run.unreadable)
+    record_made_with(cfg, run, "dataset index")
     return frame
 
 
@@ -136,6 +140,7 @@ def split_train_val(index: pd.DataFrame, cfg: Config) -> pd.DataFrame:
 
 def load_split(cfg: Config, run: RunPaths, index: pd.DataFrame) -> pd.DataFrame:
     """The run's train/validation split: read from the run folder, or made and saved there."""
+    check_made_with(cfg, run, "split")
     if run.split.is_file():
         split = pd.read_csv(run.split)
         unknown = set(split["filename"]) - set(index["filename"])
@@ -148,6 +153,7 @@ def load_split(cfg: Config, run: RunPaths, index: pd.DataFrame) -> pd.DataFrame:
         return split
     split = split_train_val(index, cfg)
     write_csv(split, run.split)
+    record_made_with(cfg, run, "split")
     return split
 
 

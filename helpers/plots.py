@@ -209,9 +209,12 @@ def plot_heatmap_grid(
     images: Sequence[np.ndarray],
     heatmaps: Sequence[np.ndarray],
     titles: Sequence[str],
-    columns: int = 4,
+    columns: int = 2,
 ) -> Figure:
-    """Each image beside its heatmap overlay, in a grid of `columns` pairs, each pair titled."""
+    """Each image beside its heatmap overlay, in a grid of `columns` pairs, each pair titled.
+
+    Two pairs a row by default: 880 px wide, shown unscaled in JupyterLab, titles legible.
+    """
     if not len(images) == len(heatmaps) == len(titles):
         raise ValueError(f"{len(images)} images, {len(heatmaps)} heatmaps and {len(titles)} titles")
     columns = max(1, min(columns, len(images)))
@@ -261,6 +264,7 @@ def plot_reliability_diagram(
             linestyle="none",
             color="black",
             markersize=3,
+            label="each bin's mean confidence and accuracy" if offset == 0 else None,
         )
         bottom.bar(centres, filled["count"], width=width, alpha=0.8)
     top.set(ylabel="accuracy", ylim=(0, 1.02), title="Reliability diagram (validation)")

@@ -6,20 +6,19 @@ The command is helpers.cli.run_all (`make run-all`, `catsdogs-run-all`).
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
-from helpers.artifacts import RunPaths, open_run
+from helpers.artifacts import RUNS, RunPaths, open_run
 from helpers.config import Config, project_root
 from helpers.dataset import list_labelled_images, list_test_images
 from helpers.layout import TRAIN_DIR
 from helpers.make_data import prepare_data
 from helpers.modeling.networks import BACKBONES, weights_file
+from helpers.notebooks import needs_test_images, notebook_paths
 from helpers.synthetic import ensure_synthetic_dataset
 
 
@@ -32,22 +31,6 @@ class LocalKernelManager(AsyncKernelManager):
     @default("transport")
     def _default_transport(self) -> str:
         return "ipc"
-
-
-def notebook_paths(root: Path | None = None) -> list[Path]:
-    """The series' notebooks, in their numbered order."""
-    notebooks = sorted((root or project_root()).joinpath("notebooks").glob("[0-9][0-9]_*.ipynb"))
-    if not notebooks:
-        raise FileNotFoundError(
-            f"no numbered notebooks in {(root or project_root()) / 'notebooks'}"
-        )
-    return notebooks
-
-
-def needs_test_images(notebook: Path) -> bool:
-    """Whether a notebook reads the test folder (metadata: catsdogs.needs_test_images)."""
-    metadata = json.loads(notebook.read_text())["metadata"]
-    return bool(metadata.get("catsdogs", {}).get("needs_test_images"))
 
 
 def check_inputs(cfg: Config) -> bool:
@@ -80,18 +63,7 @@ def with_timestamped_run_dir(cfg: Config) -> Config:
     if cfg.run_dir is not None:
         return cfg
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return dataclasses.replace(cfg, run_dir=project_root() / "runs" / f"{stamp}-{cfg.profile}")
-
-
-def point_latest_at(run: RunPaths) -> None:
-    """Make runs/latest a symbolic link to this run's folder."""
-    latest = run.root.parent / "latest"
-    if latest.exists() and not latest.is_symlink():
-        return  # someone's own folder called "latest": leave it alone
-    tmp = latest.with_name(f".latest.{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(run.root.name)
-    os.replace(tmp, latest)
+    return dataclasses.replace(cfg, run_dir=project_root() / RUNS / f"{stamp}-{cfg.profile}")
 
 
 def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
@@ -120,6 +92,4 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
             progress_bar=False,
             kernel_manager_class=LocalKernelManager,
         )
-    if run.root.parent.name == "runs":
-        point_latest_at(run)
     return run

@@ -7,6 +7,7 @@ it runs at import time or later.
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from functools import cache
@@ -162,7 +163,14 @@ def test_modules_that_import_tensorflow_import_it_quietly_first():
 
 @pytest.mark.parametrize(
     "module",
-    ["helpers.config", "helpers.cli.predict", "helpers.cli.export", "helpers.cli.run_all"],
+    [
+        "helpers.config",
+        "helpers.cli.predict",
+        "helpers.cli.export",
+        "helpers.cli.run_all",
+        "helpers.cli.data",
+        "helpers.cli.lab",
+    ],
 )
 def test_settings_and_programs_import_without_tensorflow(module):
     code = f"import sys, {module}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
@@ -172,15 +180,32 @@ def test_settings_and_programs_import_without_tensorflow(module):
     assert result.stdout.split() == ["False", "False"]
 
 
-def test_a_wrong_argument_is_answered_before_tensorflow_loads():
+@pytest.mark.parametrize(
+    ("program", "argv", "message"),
+    [
+        ("predict", [], "name at least one image file"),
+        ("predict", ["a.jpg", "--model", "nothing.keras"], "no model file at nothing.keras"),
+        ("export", ["--runs", "0"], "--max-images and --runs must be at least 1"),
+        ("export", ["--model", "nothing.keras"], "no model file at nothing.keras"),
+        ("run_all", ["--set", "EPOCHS=many"], "is not a whole number"),
+        ("data", ["--source", "nowhere.zip"], "neither petimages, kaggle"),
+    ],
+)
+def test_a_wrong_argument_is_answered_before_tensorflow_loads(program, argv, message, tmp_path):
+    """Each program checks its arguments first: the answer does not wait for TensorFlow."""
     code = (
         "import sys\n"
-        "from helpers.cli.predict import main\n"
-        "status = main([])\n"
+        f"from helpers.cli.{program} import main\n"
+        f"status = main({argv!r})\n"
         "print(status, 'tensorflow' in sys.modules)\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "CATSDOGS_ROOT": str(tmp_path)},
+        check=True,
     )
-    assert result.stdout.split() == ["2", "False"]
-    assert "name at least one image file" in result.stderr
+    assert result.stdout.split() == ["2", "False"], result.stderr
+    assert message in result.stderr

@@ -1,9 +1,10 @@
 """JupyterLab in a real browser: every numbered notebook, run through the UI on the smoke profile.
 
-A JupyterLab server on 127.0.0.1 serves copies of the notebooks (outputs cleared, so every figure
-seen comes from this run); headless Chromium, driven by Playwright, opens each in turn, runs all
-cells from the Run menu and checks the outputs. The kernels run the smoke profile in a throwaway
-run folder and data folder; the notebooks in notebooks/ are never touched.
+A JupyterLab server on 127.0.0.1 serves the working copies that `make lab` serves (outputs
+cleared, so every figure seen comes from this run); headless Chromium, driven by Playwright, opens
+each in turn, runs all cells from the Run menu and checks the outputs. The kernels run the smoke
+profile in a throwaway run folder and data folder; the notebooks in notebooks/ are never touched,
+and `make predict` then finds the model the Lab session trained.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from helpers.notebooks import WORKING_COPIES, prepare_working_copies
 
 pytestmark = pytest.mark.slow
 
@@ -83,18 +86,6 @@ def _plotting_cells(notebook: Path) -> list[int]:
     ]
 
 
-def _copy_without_outputs(notebook: Path, folder: Path) -> Path:
-    """Copy `notebook` into `folder` with every output and execution count cleared."""
-    content = nbformat.read(notebook, as_version=4)
-    for cell in content.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    copy = folder / notebook.name
-    nbformat.write(content, copy)
-    return copy
-
-
 @dataclass
 class LabServer:
     """A running JupyterLab server: its address, token, served folder, run folder and log."""
@@ -140,10 +131,8 @@ def browser_type():
 @pytest.fixture
 def lab_server(tmp_path: Path) -> Iterator[LabServer]:
     """JupyterLab on a free port of 127.0.0.1 with a token, serving output-free notebook copies."""
-    notebook_dir, jupyter_dir = tmp_path / "notebooks", tmp_path / "jupyter"
-    notebook_dir.mkdir()
-    for notebook in NOTEBOOKS:
-        _copy_without_outputs(notebook, notebook_dir)
+    notebook_dir, jupyter_dir = tmp_path / WORKING_COPIES, tmp_path / "jupyter"
+    prepare_working_copies(NOTEBOOKS, notebook_dir)
     for name, settings in LAB_SETTINGS.items():
         path = jupyter_dir / "lab-settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +143,7 @@ def lab_server(tmp_path: Path) -> Iterator[LabServer]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("CATSDOGS_")}
     env.update(
         CATSDOGS_PROFILE="smoke",
-        CATSDOGS_RUN_DIR=str(tmp_path / "run"),
+        CATSDOGS_RUN_DIR=str(tmp_path / "runs" / "lab-session"),
         CATSDOGS_DATA_DIR=str(tmp_path / "data" / "synthetic"),
         CATSDOGS_ROOT=str(ROOT),
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -183,7 +172,7 @@ def lab_server(tmp_path: Path) -> Iterator[LabServer]:
             command, cwd=notebook_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
-    server = LabServer(url, token, notebook_dir, tmp_path / "run", log, process)
+    server = LabServer(url, token, notebook_dir, tmp_path / "runs" / "lab-session", log, process)
     try:
         _wait_for(lambda: _answers(server), SERVER_START_S, "JupyterLab to answer")
         yield server
@@ -293,10 +282,19 @@ def _check_outputs(page, notebook: Path, prompts: list[str]) -> None:
         assert width > 0, f"{notebook.name}: the figure of code cell {index} does not render"
 
 
+def _git_status_of_notebooks() -> str:
+    """`git status --porcelain notebooks/`, or "" outside a git checkout."""
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "notebooks/"], cwd=ROOT, capture_output=True, text=True
+    )
+    return status.stdout if status.returncode == 0 else ""
+
+
 def test_every_notebook_runs_in_jupyterlab_with_figures_and_no_errors(lab_server, page, tmp_path):
     assert NOTEBOOKS, "no numbered notebooks in notebooks/"
     assert any(_plotting_cells(notebook) for notebook in NOTEBOOKS), "no notebook plots a figure"
     originals = {path: path.read_bytes() for path in NOTEBOOKS}
+    status_before = _git_status_of_notebooks()
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     for notebook in NOTEBOOKS:  # in order: 03 trains the model.keras that 04 and 05 read
@@ -314,3 +312,19 @@ def test_every_notebook_runs_in_jupyterlab_with_figures_and_no_errors(lab_server
     assert {"model.keras", "history.csv", "submission.csv"} <= run_files, sorted(run_files)
     assert not page_errors, "JavaScript errors in JupyterLab:\n" + "\n".join(page_errors)
     assert {path: path.read_bytes() for path in NOTEBOOKS} == originals, "notebooks/ was modified"
+    # As git sees it: on a clean checkout (CI), `git status --porcelain notebooks/` stays empty.
+    assert _git_status_of_notebooks() == status_before
+
+    # make predict, with no MODEL_FILE, uses the model this Lab session trained (runs/latest).
+    photo = tmp_path / "data" / "synthetic" / "test1" / "1.jpg"
+    predict = subprocess.run(
+        [sys.executable, "-m", "helpers.cli.predict", str(photo)],
+        cwd=tmp_path,
+        env={**os.environ, "CATSDOGS_ROOT": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert predict.returncode == 0, predict.stderr
+    assert "1.jpg" in predict.stdout and "1 images:" in predict.stdout
+    assert (tmp_path / "runs" / "latest").resolve() == lab_server.run_dir

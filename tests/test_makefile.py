@@ -47,6 +47,9 @@ def test_lab_passes_settings_to_the_kernels_and_extra_arguments_to_jupyter(tmp_p
     settings = {"CATSDOGS_PROFILE=smoke", "CATSDOGS_DATA_DIR=my photos", "CATSDOGS_EPOCHS=3"}
     assert settings <= set(words)
     assert words[words.index("--ip") + 1] == "127.0.0.1"
+    # The working copies in lab/, made first: Lab never saves into notebooks/.
+    assert words[words.index("--notebook-dir") + 1] == "lab"
+    assert words.index("helpers.cli.lab") < words.index("--notebook-dir")
     assert words[-3:] == ["--port", "8890", "--no-browser"]
     assert ("--allow-root" in words) == (os.geteuid() == 0)
 

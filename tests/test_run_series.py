@@ -5,7 +5,8 @@ import pytest
 from helpers.cli.run_all import main, parse_settings
 from helpers.config import ConfigError, load_config
 from helpers.dataset import DataNotFoundError
-from helpers.series import check_inputs, needs_test_images, notebook_paths
+from helpers.notebooks import needs_test_images, notebook_paths
+from helpers.series import check_inputs
 
 
 def test_notebooks_are_found_in_numbered_order():

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from helpers.artifacts import check_model_file, find_model_file, write_csv
 from helpers.cli.program import UsageError, add_model_argument, run_program
 from helpers.errors import first_line
 
@@ -53,17 +54,16 @@ def run(args: argparse.Namespace) -> int:
     """Export and check as `args` say; raise a UserError (arguments, model, images) on bad input."""
     if args.max_images < 1 or args.runs < 1:
         raise UsageError("--max-images and --runs must be at least 1")
-    from helpers.artifacts import write_csv
-    from helpers.modeling.export import (
+    model_file = check_model_file(find_model_file(args.model))
+    from helpers.modeling.export import (  # TensorFlow: only once the arguments are good
         ExportPaths,
         check_exports,
         check_images,
         check_set,
         export_model,
     )
-    from helpers.modeling.inference import default_model_file, input_size, load_trained_model
+    from helpers.modeling.inference import input_size, load_trained_model
 
-    model_file = Path(args.model or default_model_file())
     model = load_trained_model(model_file)
     try:
         paths = export_model(model, ExportPaths(model_file))

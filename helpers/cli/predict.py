@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from helpers.artifacts import check_model_file, find_model_file, write_csv
 from helpers.cli.program import UsageError, add_model_argument, run_program
 from helpers.config import TEST_TIME_ZOOM_RANGE, Config, valid_test_time_zoom
+from helpers.dataset import read_labels, true_label
 
 PROGRAM = "catsdogs-predict"
 
@@ -29,8 +31,6 @@ def format_table(predictions: pd.DataFrame) -> str:
 
 def accuracy_line(predictions: pd.DataFrame, labels: pd.Series) -> str:
     """How many predictions have a known label, and the accuracy on those."""
-    from helpers.dataset import true_label
-
     truth = [true_label(Path(name), labels) for name in predictions["file"]]
     known = np.array([t is not None for t in truth])
     if not known.any():
@@ -113,19 +113,17 @@ def check_arguments(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     """Predict as `args` say; raise a UserError (arguments, model, labels, images) on bad input."""
     check_arguments(args)
-    from helpers.artifacts import write_csv
-    from helpers.dataset import read_labels
-    from helpers.modeling.inference import (
+    labels = read_labels(args.labels) if args.labels else None
+    model_file = check_model_file(find_model_file(args.model))
+    from helpers.modeling.inference import (  # TensorFlow: only once the arguments are good
         PredictError,
-        default_model_file,
         expand_inputs,
         load_trained_model,
         predict_files,
         readable_images,
     )
 
-    labels = read_labels(args.labels) if args.labels else None
-    model = load_trained_model(args.model or default_model_file())
+    model = load_trained_model(model_file)
     files, skipped = expand_inputs(args.images)
     images, unreadable = readable_images(files)
     for name, reason in skipped + unreadable:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.artifacts import write_csv
-from helpers.image_check import inspect_files
+from helpers.dataset import read_labels
 from helpers.layout import (
     CLASS_NAMES,
     TEST_DIR,
@@ -51,11 +51,9 @@ def clean_dataset(data_dir: Path, progress: bool = True) -> tuple[pd.DataFrame, 
     """
     data_dir = Path(data_dir)
     labels_csv = data_dir / TEST_LABELS
-    test_labels = (
-        dict(pd.read_csv(labels_csv)[["id", "label"]].itertuples(index=False))
-        if labels_csv.is_file()
-        else {}
-    )
+    test_labels = read_labels(labels_csv).to_dict() if labels_csv.is_file() else {}
+    from helpers.image_check import inspect_files  # TensorFlow's decoder: imported when it works
+
     paths = list_image_files(data_dir)
     rows = []
     for path, info in zip(paths, inspect_files(paths, progress=progress), strict=True):

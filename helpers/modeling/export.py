@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,9 @@ from helpers.dataset import read_labels, true_label
 from helpers.layout import DOG_LABEL
 from helpers.modeling.inference.files import expand_inputs, readable_images
 from helpers.pipeline import load_images
+from helpers.runtime import captured_stderr
+
+LITERT_DELEGATE_NOTICE = "INFO: Created TensorFlow Lite XNNPACK delegate"
 
 
 @dataclass(frozen=True)
@@ -121,8 +125,18 @@ def _litert_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """A function giving P(dog) for one image [1, size, size, 3] with the LiteRT interpreter."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(path))
-    interpreter.allocate_tensors()
+    with captured_stderr() as captured:
+        interpreter = Interpreter(model_path=str(path))
+        interpreter.allocate_tensors()
+    # LiteRT announces its default CPU delegate on every run ("INFO: Created TensorFlow Lite
+    # XNNPACK delegate for CPU."): not news to the reader. Anything else it said is passed on.
+    sys.stderr.write(
+        "".join(
+            line
+            for line in captured.getvalue().splitlines(keepends=True)
+            if not line.startswith(LITERT_DELEGATE_NOTICE)
+        )
+    )
     (image,), (output,) = interpreter.get_input_details(), interpreter.get_output_details()
 
     def run(batch: np.ndarray) -> np.ndarray:

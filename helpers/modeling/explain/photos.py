@@ -30,7 +30,7 @@ def most_confident(frame: pd.DataFrame, count: int) -> pd.DataFrame:
 
 
 def explain_paths(
-    gradcam: GradCAM, paths: Sequence[str], titles: Sequence[str] | None = None, columns: int = 4
+    gradcam: GradCAM, paths: Sequence[str], titles: Sequence[str] | None = None, columns: int = 2
 ) -> Figure:
     """Heatmaps of the predicted class over the photos at `paths`, titled with the prediction."""
     missing = [str(path) for path in paths if not Path(path).is_file()]

@@ -3,6 +3,7 @@
 Nothing here imports the training code: a saved model is used without it.
 """
 
+from helpers.artifacts import ModelFileError, default_model_file, find_model_file
 from helpers.modeling.inference.calibration import (
     CALIBRATED_COLUMN,
     CalibrationReport,
@@ -15,12 +16,7 @@ from helpers.modeling.inference.calibration import (
     two_class_probabilities,
 )
 from helpers.modeling.inference.files import expand_inputs, readable_images
-from helpers.modeling.inference.model_file import (
-    ModelFileError,
-    default_model_file,
-    input_size,
-    load_trained_model,
-)
+from helpers.modeling.inference.model_file import input_size, load_trained_model
 from helpers.modeling.inference.predict import (
     PredictError,
     flip_averaged,
@@ -45,6 +41,7 @@ __all__ = [
     "calibrated_dog_probability",
     "default_model_file",
     "expand_inputs",
+    "find_model_file",
     "flip_averaged",
     "input_size",
     "load_trained_model",

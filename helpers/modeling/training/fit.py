@@ -10,7 +10,7 @@ import keras
 import pandas as pd
 import tensorflow as tf
 
-from helpers.artifacts import RunPaths, atomic_write
+from helpers.artifacts import RunPaths, atomic_write, point_latest_at
 from helpers.history import load_history
 from helpers.modeling.training.model import inference_network
 
@@ -57,7 +57,11 @@ def fit_epochs(
 
 
 def save_best_network(run: RunPaths, model: keras.Model) -> pd.DataFrame:
-    """Save the best epoch's network (no augmentation) as run.model; return the history."""
+    """Save the best epoch's network (no augmentation) as run.model; return the history.
+
+    runs/latest then points at this run folder: `make predict` and `make export` use its model.
+    """
     model.load_weights(run.checkpoint)
     atomic_write(run.model, lambda tmp: inference_network(model).save(tmp))
+    point_latest_at(run)
     return load_history(run)

@@ -22,6 +22,7 @@ from helpers.modeling.training.callbacks import make_callbacks
 from helpers.modeling.training.fine_tune import train_in_two_phases
 from helpers.modeling.training.fit import fit_epochs, history_to_continue, save_best_network
 from helpers.pipeline import make_dataset
+from helpers.provenance import check_made_with, record_made_with
 
 
 def make_split_datasets(
@@ -69,6 +70,8 @@ def train_model(
     `steps_per_epoch`: the training batches in an epoch, which the time-budgeted schedule plans
     with. A pretrained backbone (cfg.model in BACKBONES) trains in two phases.
     """
+    check_made_with(cfg, run, "training")  # resume only what these settings began
+    record_made_with(cfg, run, "training")
     if cfg.model in BACKBONES:
         return train_in_two_phases(cfg, run, model, train_ds, val_ds)
     callbacks = make_callbacks(cfg, run, steps_per_epoch, history_to_continue(run))
