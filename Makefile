@@ -35,7 +35,7 @@ IMAGES ?=
 OUTPUT ?=
 LABELS ?=
 
-.PHONY: help install data run-all test test-fast lint format clean lab notebooks bench predict export \
+.PHONY: help install lock data run-all test test-unit test-fast lint format clean lab notebooks bench predict export \
 	tensorboard
 
 help: ## List the targets
@@ -44,16 +44,24 @@ help: ## List the targets
 	awk -v on="$$on" -v off="$$off" 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / \
 		{printf "  %s%-12s%s %s\n", on, $$1, off, $$2}' $(MAKEFILE_LIST)
 
+# The environment is exactly uv.lock: pip brings the lock's own uv into a new venv, then `uv sync`
+# installs the locked versions (and removes anything else, pip included: use .venv/bin/uv pip).
+UV_VERSION = $(shell $(PYTHON) -c "import tomllib; print(next(p['version'] for p in \
+	tomllib.load(open('uv.lock', 'rb'))['package'] if p['name'] == 'uv'))")
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv sync --locked --quiet
 # setuptools warns on every editable install that a folder named like the package may shadow it;
-# here that folder is the package itself. The warning is raised in pip's build subprocess.
+# here that folder is the package itself. The warning is raised in the build backend's process.
 EDITABLE_QUIET := PYTHONWARNINGS="ignore:Editable installation"
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: make PYTHON=python3.11 ...")'
+$(STAMP): pyproject.toml uv.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info < (3, 14) else "Python 3.11 to 3.13 is needed (TensorFlow has no wheels for others): make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(EDITABLE_QUIET) $(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(EDITABLE_QUIET) $(UV_SYNC) --extra dev
 	touch $(STAMP)
+
+lock: ## Refresh uv.lock on purpose: the newest versions pyproject.toml allows (then make install)
+	$(if $(wildcard $(BIN)/uv),$(BIN)/uv,$(error make lock needs uv: run make install first)) lock --upgrade
 
 install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent)
 
@@ -88,9 +96,12 @@ run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile
 	$(call show,$(RUN_ALL_COMMAND))
 	@$(RUN_ALL_COMMAND)
 
-test: lint ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
+test: lint $(BENCH_STAMP) ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
 	$(call show,$(TEST_COMMAND))
 	@$(TEST_COMMAND)
+
+test-unit: $(STAMP) ## The unit tests alone: no notebooks, nothing slow (about 2 minutes)
+	$(BIN)/python -m pytest -m "not slow" tests
 
 test-fast: lint ## Lint, and the tests without the slow (training) ones
 	$(BIN)/python -m pytest -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
@@ -109,8 +120,12 @@ clean: ## Remove build and test caches (never data/, runs/ or bench/ results)
 	rm -rf .pytest_cache .ruff_cache *.egg-info
 
 $(BENCH_STAMP): $(STAMP)
-	$(EDITABLE_QUIET) $(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	$(BIN)/python -m pip install --quiet --no-deps "$$($(BIN)/python -m benchmarks.requirements)"
+	$(EDITABLE_QUIET) $(UV_SYNC) --extra dev --extra bench
+	@# tf-keras (the seed's ImageDataGenerator) is outside the lock: it requires the `tensorflow`
+	@# package, which would clash with tensorflow-cpu, so its release for the locked TensorFlow is
+	@# installed without dependencies.
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps \
+		"$$($(BIN)/python -m benchmarks.requirements)"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")

@@ -96,6 +96,18 @@ def test_config_is_immutable():
     assert Config().data_dir == Path("data")
 
 
+@pytest.mark.parametrize(
+    ("fast_bfloat16", "expected"), [(True, "mixed_bfloat16"), (False, "float32")]
+)
+def test_auto_precision_is_bfloat16_only_where_the_cpu_computes_it(
+    monkeypatch, fast_bfloat16, expected
+):
+    monkeypatch.setattr("helpers.config.cpu_has_fast_bfloat16", lambda: fast_bfloat16)
+    assert resolved_precision("auto") == expected
+    assert load_config("cpu", environ={}).precision == expected
+    assert load_config(overrides={"precision": "float32"}, environ={}).precision == "float32"
+
+
 def test_named_recipes_load_and_differ_where_they_should():
     # The dataclass defaults are the default recipe; the default and cpu profiles add nothing.
     # Paths are made absolute and "auto" precision is resolved for this machine as they load.
@@ -107,7 +119,7 @@ def test_named_recipes_load_and_differ_where_they_should():
         }
     cpu = load_config("cpu", environ={})
     assert (cpu.lr_schedule, cpu.train_minutes) == ("cosine", 24)
-    assert cpu.precision == resolved_precision("auto") in ("float32", "mixed_bfloat16")
+    assert cpu.precision in ("float32", "mixed_bfloat16")  # "auto" resolved: see the next test
     long = load_config("long", environ={})
     assert (long.image_size, long.model, long.train_minutes) == (96, "compact_cnn", 100)
     assert load_config("cpu", overrides={"epochs": 3}, environ={}).epochs == 3

@@ -1,5 +1,7 @@
-"""environment.yml and pyproject.toml declare the same packages with the same version ranges."""
+"""environment.yml and pyproject.toml declare the same packages with the same version ranges, the
+lock's versions lie in them, and make install installs exactly the lock."""
 
+import importlib.metadata
 import tomllib
 from pathlib import Path
 
@@ -45,4 +47,42 @@ def test_environment_yml_installs_the_package_and_asks_for_python_311():
         entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict)
     )
     assert "-e ." in pip_section
-    assert "python>=3.11" in environment["dependencies"]
+    assert "python>=3.11,<3.14" in environment["dependencies"]
+
+
+def locked_versions() -> dict[str, set[str]]:
+    """uv.lock's versions by package (a package may have one per Python version)."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    versions: dict[str, set[str]] = {}
+    for package in lock["package"]:
+        if "version" in package:
+            versions.setdefault(canonicalize_name(package["name"]), set()).add(package["version"])
+    return versions
+
+
+def test_the_locked_versions_lie_in_the_declared_ranges():
+    locked = locked_versions()
+    for name, specifier in environment_requirements().items():
+        assert name in locked, f"{name} is not in uv.lock: run make lock"
+        assert any(Requirement(f"{name}{specifier}").specifier.contains(v) for v in locked[name]), (
+            f"uv.lock has {name} {sorted(locked[name])}, outside environment.yml's {specifier}"
+        )
+
+
+def test_the_installed_environment_is_the_lock():
+    """make install syncs uv.lock exactly: every installed distribution is locked, at its version.
+
+    pip seeds every venv; tf-keras is the benchmark's, outside the lock (see the Makefile).
+    """
+    locked = locked_versions()
+    outside = {"pip", "tf-keras"}
+    installed = {
+        canonicalize_name(dist.metadata["Name"]): dist.version
+        for dist in importlib.metadata.distributions()
+    }
+    wrong = {
+        name: (version, sorted(locked.get(name, [])))
+        for name, version in installed.items()
+        if name not in outside and version not in locked.get(name, set())
+    }
+    assert not wrong, f"installed, but not as uv.lock has them (run make install): {wrong}"

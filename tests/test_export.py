@@ -47,7 +47,7 @@ def _images(size: int, count: int = 8) -> np.ndarray:
 
 @pytest.mark.parametrize(("name", "size", "nested"), CASES)
 def test_exports_are_written_and_agree_with_keras(tmp_path, name, size, nested):
-    model_file = save_network(tmp_path / "model.keras", name, size, "mixed_bfloat16", nested)
+    model_file = save_network(tmp_path / "model.keras", name, size, "mixed_bfloat16", nested, 4.0)
     model = load_trained_model(model_file)
     paths = export_model(model, ExportPaths(model_file))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -59,6 +59,8 @@ def test_exports_are_written_and_agree_with_keras(tmp_path, name, size, nested):
 
     images = _images(size)
     keras_dog = model.predict(images.astype("float32"), verbose=0)[:, 1]
+    # Far from 0.5 (the head's bias), so that an export with the classes swapped would show.
+    assert np.abs(keras_dog - 0.5).min() > 0.3, keras_dog
     loaded = tf.saved_model.load(str(paths.saved_model))
     served = loaded.serve(tf.constant(images, tf.float32))
     # bfloat16 inside the Keras model, float32 in the exports: equal to about bfloat16's precision.
@@ -67,11 +69,11 @@ def test_exports_are_written_and_agree_with_keras(tmp_path, name, size, nested):
         interpreter = Interpreter(model_path=str(tflite))
         interpreter.allocate_tensors()
         (image,), (output,) = interpreter.get_input_details(), interpreter.get_output_details()
-        interpreter.set_tensor(image["index"], images[:1].astype(np.float32))
-        interpreter.invoke()
-        np.testing.assert_allclose(
-            interpreter.get_tensor(output["index"])[0, 1], keras_dog[0], atol=tolerance
-        )
+        for one, expected in zip(images, keras_dog, strict=True):  # every image, one at a time
+            interpreter.set_tensor(image["index"], one[None].astype(np.float32))
+            interpreter.invoke()
+            got = interpreter.get_tensor(output["index"])[0, 1]
+            np.testing.assert_allclose(got, expected, atol=tolerance)
 
 
 def test_float32_copy_has_no_mixed_precision_left_and_the_same_outputs(tmp_path):

@@ -70,6 +70,12 @@ def share_on(heatmaps, masks):
 def check_heatmaps(heatmaps, probabilities, count):
     assert heatmaps.shape == (count, SIZE, SIZE) and heatmaps.dtype == np.float32
     assert np.isfinite(heatmaps).all() and heatmaps.min() >= 0.0 and heatmaps.max() <= 1.0
+    # Vanishing or NaN gradients become all-zero maps (the code's fallback), which must not pass
+    # for a working explanation. An untrained network's map of one image may be all zero (every
+    # weighted feature negative) but not every image's; a map that is not peaks near 1 (scaled to
+    # 1, then resized).
+    peaks = heatmaps.reshape(count, -1).max(axis=1)
+    assert peaks.max() > 0.7, f"every heatmap is (nearly) zero: peaks {peaks}"
     assert probabilities.shape == (count, 2) and np.allclose(
         probabilities.sum(axis=1), 1.0, atol=1e-5
     )

@@ -13,8 +13,6 @@ import sys
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("helpers", "benchmarks")
 TENSORFLOW = ("keras", "tensorflow")
@@ -161,51 +159,56 @@ def test_modules_that_import_tensorflow_import_it_quietly_first():
             assert QUIET in order and order.index(QUIET) < uses[0], name
 
 
-@pytest.mark.parametrize(
-    "module",
-    [
-        "helpers.config",
-        "helpers.cli.predict",
-        "helpers.cli.export",
-        "helpers.cli.run_all",
-        "helpers.cli.data",
-        "helpers.cli.lab",
-    ],
-)
-def test_settings_and_programs_import_without_tensorflow(module):
-    code = f"import sys, {module}; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert result.stdout.split() == ["False", "False"]
+# One process for all: each check below is sequential, so any of them loading TensorFlow shows.
+LIGHT_MODULES = [
+    "helpers.config",
+    "helpers.cli.predict",
+    "helpers.cli.export",
+    "helpers.cli.run_all",
+    "helpers.cli.data",
+    "helpers.cli.lab",
+]
+WRONG_ARGUMENTS = [
+    ("predict", [], "name at least one image file"),
+    ("predict", ["a.jpg", "--model", "nothing.keras"], "no model file at nothing.keras"),
+    ("export", ["--runs", "0"], "--max-images and --runs must be at least 1"),
+    ("export", ["--model", "nothing.keras"], "no model file at nothing.keras"),
+    ("run_all", ["--set", "EPOCHS=many"], "is not a whole number"),
+    ("data", ["--source", "nowhere.zip"], "neither petimages, kaggle"),
+]
 
 
-@pytest.mark.parametrize(
-    ("program", "argv", "message"),
-    [
-        ("predict", [], "name at least one image file"),
-        ("predict", ["a.jpg", "--model", "nothing.keras"], "no model file at nothing.keras"),
-        ("export", ["--runs", "0"], "--max-images and --runs must be at least 1"),
-        ("export", ["--model", "nothing.keras"], "no model file at nothing.keras"),
-        ("run_all", ["--set", "EPOCHS=many"], "is not a whole number"),
-        ("data", ["--source", "nowhere.zip"], "neither petimages, kaggle"),
-    ],
-)
-def test_a_wrong_argument_is_answered_before_tensorflow_loads(program, argv, message, tmp_path):
-    """Each program checks its arguments first: the answer does not wait for TensorFlow."""
-    code = (
-        "import sys\n"
-        f"from helpers.cli.{program} import main\n"
-        f"status = main({argv!r})\n"
-        "print(status, 'tensorflow' in sys.modules)\n"
-    )
-    result = subprocess.run(
+def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env={**os.environ, "CATSDOGS_ROOT": str(tmp_path)},
+        cwd=cwd,
+        env={**os.environ, "CATSDOGS_ROOT": str(cwd)},
         check=True,
     )
-    assert result.stdout.split() == ["2", "False"], result.stderr
-    assert message in result.stderr
+
+
+def test_settings_and_programs_import_without_tensorflow():
+    code = "import importlib, sys\n" + "".join(
+        f"importlib.import_module({module!r}); print({module!r}, 'tensorflow' in sys.modules, "
+        "'keras' in sys.modules)\n"
+        for module in LIGHT_MODULES
+    )
+    lines = _python(code, ROOT).stdout.splitlines()
+    assert lines == [f"{module} False False" for module in LIGHT_MODULES]
+
+
+def test_a_wrong_argument_is_answered_before_tensorflow_loads(tmp_path):
+    """Each program checks its arguments first: the answer does not wait for TensorFlow."""
+    code = "import importlib, sys\n" + "".join(
+        f"status = importlib.import_module('helpers.cli.{program}').main({argv!r})\n"
+        f"print({program!r}, status, 'tensorflow' in sys.modules)\n"
+        "sys.stderr.write('---\\n')\n"
+        for program, argv, _ in WRONG_ARGUMENTS
+    )
+    result = _python(code, tmp_path)
+    assert result.stdout.splitlines() == [f"{program} 2 False" for program, _, _ in WRONG_ARGUMENTS]
+    answers = result.stderr.split("---\n")
+    for (program, _, message), answer in zip(WRONG_ARGUMENTS, answers, strict=False):
+        assert message in answer, f"{program}: {answer}"

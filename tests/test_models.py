@@ -39,13 +39,20 @@ def test_seed_cnn_is_the_article_network_with_a_softmax_output():
 # Pretrained backbones need weights: tests/test_backbones.py builds them with test weights.
 @pytest.mark.parametrize("name", sorted(set(MODELS) - set(BACKBONES)))
 def test_every_model_outputs_class_probabilities(name):
-    cfg = load_config(overrides={"model": name, "image_size": 32, **PLAIN}, environ={})
-    model = build_model(cfg)
+    # Under mixed precision: the head must still compute, and output, float32 probabilities.
+    overrides = {"model": name, "image_size": 32, **PLAIN, "precision": "mixed_bfloat16"}
+    try:
+        model = build_model(load_config(overrides=overrides, environ={}))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    head = inference_network(model).get_layer("probabilities")
+    assert head.activation.__name__ == "softmax" and head.dtype_policy.compute_dtype == "float32"
     probabilities = model.predict(
         np.random.default_rng(0).integers(0, 255, (3, 32, 32, 3)), verbose=0
     )
-    assert probabilities.shape == (3, 2)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    # A relu head (the seed article's) or a bfloat16 one would not give these.
+    assert probabilities.shape == (3, 2) and probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
 
 
 def test_augmentation_wraps_the_network_only_for_training():

@@ -10,14 +10,16 @@ import json
 from pathlib import Path
 
 import keras
+import numpy as np
 import pandas as pd
 import pytest
 
 from helpers.artifacts import open_run
 from helpers.config import load_config
-from helpers.dataset import load_dataset_index, load_split
+from helpers.dataset import load_dataset_index, load_split, read_labels
 from helpers.modeling.inference import load_trained_model
 from helpers.modeling.networks import BACKBONES, backbone_of, write_test_weights
+from helpers.modeling.networks.backbones import build_backbone
 from helpers.modeling.training import (
     build_model,
     fine_tune,
@@ -146,6 +148,20 @@ def test_transfer_smoke_series_runs_end_to_end(tmp_path, test_weights):
     assert {"training_curves.png", "training_curves_time.png", "test_predictions.png"} <= {
         path.name for path in run.figures.iterdir()
     }
-    assert backbone_of(load_trained_model(run.model)) is not None
+    # The saved network nests the backbone with the weights file loaded: its stem, frozen in both
+    # phases, holds the file's values, not a fresh initialization's.
+    saved = backbone_of(load_trained_model(run.model))
+    from_file = build_backbone(cfg.model, cfg.image_size)
+    from_file.load_weights(str(test_weights))
+    stem = next(layer.name for layer in from_file.layers if layer.weights)
+    np.testing.assert_array_equal(
+        saved.get_layer(stem).get_weights()[0], from_file.get_layer(stem).get_weights()[0]
+    )
+    # The submission is the predictions' verdicts, and its score is the metrics file's.
     submission = pd.read_csv(run.submission)
-    assert len(submission) == cfg.synthetic_test_count and set(submission["label"]) <= {0, 1}
+    predictions = pd.read_csv(run.test_predictions).set_index("id").loc[submission["id"]]
+    assert len(submission) == cfg.synthetic_test_count
+    assert (submission["label"].to_numpy() == (predictions["dog_probability"] >= 0.5)).all()
+    truth = submission["id"].map(read_labels(cfg.test_labels))
+    accuracy = json.loads(run.test_metrics.read_text())["accuracy"]
+    assert accuracy == pytest.approx((submission["label"] == truth).mean())
