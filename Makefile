@@ -105,7 +105,7 @@ test: lint $(BENCH_STAMP) ## Lint, unit tests, strict nbval of the notebooks, en
 test-unit: $(STAMP) ## The unit tests alone: no notebooks, nothing slow (about 2 minutes)
 	$(BIN)/python -m pytest -m "not slow" tests
 
-test-fast: lint ## Lint, and the tests without the slow (training) ones
+test-fast: lint ## Lint, the tests not marked slow, and strict nbval of the notebooks (03 trains the smoke model)
 	$(BIN)/python -m pytest -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
 lint: $(STAMP) ## ruff: lint and format check of the package, benchmarks, tests and notebooks
