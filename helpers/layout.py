@@ -7,6 +7,7 @@ from pathlib import Path
 
 CLASS_NAMES: tuple[str, ...] = ("cat", "dog")  # the label is the index: 0 = cat, 1 = dog
 DOG_LABEL = CLASS_NAMES.index("dog")
+DOG_THRESHOLD = 0.5  # a predicted P(dog) at or above it is a dog, below it a cat
 
 TRAIN_DIR = "train"  # the labelled photos: cat.<id>.jpg and dog.<id>.jpg, or one folder per class
 TEST_DIR = "test1"  # the test photos, <id>.jpg (Kaggle's name for the folder)

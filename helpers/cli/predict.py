@@ -19,6 +19,7 @@ from helpers.artifacts import check_model_file, find_model_file, write_csv
 from helpers.cli.program import UsageError, add_model_argument, run_program
 from helpers.config import TEST_TIME_ZOOM_RANGE, Config, valid_test_time_zoom
 from helpers.dataset import read_labels, true_label
+from helpers.layout import CLASS_NAMES
 
 PROGRAM = "catsdogs-predict"
 
@@ -35,7 +36,7 @@ def accuracy_line(predictions: pd.DataFrame, labels: pd.Series) -> str:
     known = np.array([t is not None for t in truth])
     if not known.any():
         return "accuracy: none of the predicted files has a label in the labels file"
-    predicted = (predictions["dog_probability"].to_numpy() >= 0.5).astype(int)[known]
+    predicted = predictions["label"].map(CLASS_NAMES.index).to_numpy()[known]
     correct = predicted == np.array([t for t in truth if t is not None])
     return (
         f"accuracy: {correct.mean():.4f} on {known.sum()} labelled images "

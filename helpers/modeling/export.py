@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from helpers.config import read_yaml_settings
 from helpers.dataset import read_labels, true_label
-from helpers.layout import DOG_LABEL
+from helpers.layout import DOG_LABEL, DOG_THRESHOLD
 from helpers.modeling.inference.files import expand_inputs, readable_images
 from helpers.pipeline import load_images
 from helpers.runtime import captured_stderr
@@ -213,7 +213,7 @@ def check_exports(
                 "file": path.name,
                 "size_mb": round(_size_mb(path), 3),
                 "max_abs_diff_p_dog": float(np.abs(dog - keras_dog).max()),
-                "accuracy": float(((dog >= 0.5) == labels).mean())
+                "accuracy": float(((dog >= DOG_THRESHOLD) == labels).mean())
                 if labels is not None
                 else np.nan,
                 "latency_ms": round(median_latency_ms(run, images[:1], runs), 3),

@@ -22,7 +22,7 @@ from helpers.artifacts import RunPaths
 from helpers.config import Config
 from helpers.dataset import image_paths, load_dataset_index, load_split
 from helpers.errors import UserError, first_line
-from helpers.layout import CLASS_NAMES, DOG_LABEL
+from helpers.layout import CLASS_NAMES, DOG_LABEL, DOG_THRESHOLD
 from helpers.pipeline import make_dataset
 
 
@@ -73,7 +73,7 @@ def predictions_frame(ids: Sequence[int], dog_probability: np.ndarray) -> pd.Dat
     Columns: `id`, `dog_probability`, `label` (1 = dog, 0 = cat), `confidence`.
     """
     frame = pd.DataFrame({"id": np.asarray(ids, dtype="int64"), "dog_probability": dog_probability})
-    frame["label"] = (frame["dog_probability"] >= 0.5).astype("int64")
+    frame["label"] = (frame["dog_probability"] >= DOG_THRESHOLD).astype("int64")
     frame["confidence"] = np.where(
         frame["label"] == 1, frame["dog_probability"], 1 - frame["dog_probability"]
     )
@@ -138,7 +138,7 @@ def predict_files(
         )
     except tf.errors.OpError as error:  # a file that passed the checks and still failed to decode
         raise PredictError(f"prediction failed: {first_line(error)}") from None
-    labels = [CLASS_NAMES[int(p >= 0.5)] for p in dog]  # 0.5 and above is a dog, as in 04, 05
+    labels = [CLASS_NAMES[int(p >= DOG_THRESHOLD)] for p in dog]
     return pd.DataFrame(
         {"file": [str(path) for path in paths], "label": labels, "dog_probability": dog}
     )
