@@ -58,7 +58,7 @@ def captured_stderr() -> Iterator[io.StringIO]:
 
 # TensorFlow's oneDNN kernels are on by default only where TensorFlow's own CPU policy picks them
 # (newer Intel features such as AVX512-VNNI, AVX512-BF16 or AMX); elsewhere its Eigen kernels run.
-# On an AVX2 CPU (AMD EPYC) oneDNN trains the default network 1.4x faster (README: Speed), so the
+# On an AVX2 CPU (AMD EPYC) oneDNN trains the default network 1.4x faster (docs/speed.md), so the
 # project asks for it unless the environment says otherwise (TF_ENABLE_ONEDNN_OPTS=0).
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
 

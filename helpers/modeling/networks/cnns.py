@@ -33,7 +33,7 @@ def _conv_stage(x: keras.KerasTensor, widths: tuple[int, ...], stage: int) -> ke
 
     The last convolution is pooled before it is normalized: the same network up to the order of two
     per-channel operations, with a quarter of the batch-normalization work, which dominated a
-    bfloat16 training step on a 2-core CPU in throughput probes (README: Models).
+    bfloat16 training step on a 2-core CPU in throughput probes (docs/models.md).
     """
     for index, width in enumerate(widths, start=1):
         name = f"stage{stage}_conv{index}"
@@ -68,7 +68,7 @@ def build_slim_cnn(image_size: int) -> keras.Model:
     """`compact_cnn` at half the width (16 to 128 filters), a quarter of its work per pixel.
 
     The default, at 72 px: an epoch there takes about 0.3 of compact_cnn's at 64 px, so a CPU
-    budget holds three times the epochs (README: Models).
+    budget holds three times the epochs (docs/models.md).
     """
     stages = ((16,), (32,), (64,), (128, 128))
     return build_compact_cnn(image_size, stages=stages, name="slim_cnn")
