@@ -35,8 +35,8 @@ IMAGES ?=
 OUTPUT ?=
 LABELS ?=
 
-.PHONY: help install lock data run-all test test-unit test-fast lint format clean lab notebooks bench predict export \
-	tensorboard
+.PHONY: help install lock data run-all report evidence test test-unit test-fast test-numerics lint format clean lab notebooks bench predict \
+	export tensorboard
 
 help: ## List the targets
 	@# Colour the names only on a terminal: piped or redirected, the escape codes would show raw.
@@ -76,7 +76,10 @@ DATA_COMMAND = $(BIN)/python -m helpers.cli.data --source "$(SOURCE)" \
 RUN_ALL_COMMAND = $(BIN)/python -m helpers.cli.run_all $(if $(PROFILE),--profile $(PROFILE)) \
 	$(if $(CONFIG),--config $(CONFIG)) $(if $(DATA_DIR)$(CONFIG),,--fetch-data "$(SOURCE)") \
 	$(foreach v,$(RUN_SETTINGS),$(if $($(v)),--set $(v)=$($(v))))
-TEST_COMMAND = $(if $(REAL_DATA_DIR),REAL_DATA_DIR=$(REAL_DATA_DIR)) $(BIN)/python -m pytest \
+# The tests run on a worker per core (TEST_WORKERS=0: in this process, one at a time).
+TEST_WORKERS ?= auto
+PYTEST = $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=10
+TEST_COMMAND = $(if $(REAL_DATA_DIR),REAL_DATA_DIR=$(REAL_DATA_DIR)) $(PYTEST) \
 	--nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 PREDICT_COMMAND = $(BIN)/python -m helpers.cli.predict $(IMAGES) \
 	$(if $(MODEL_FILE),--model "$(MODEL_FILE)") $(if $(OUTPUT),--output "$(OUTPUT)") \
@@ -98,15 +101,42 @@ run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile
 	$(call show,$(RUN_ALL_COMMAND))
 	@$(RUN_ALL_COMMAND)
 
+report: $(STAMP) ## Write report.html, a run's notebooks on one page, again (RUN_DIR=runs/<folder>; default runs/latest)
+	$(BIN)/python -m helpers.cli.report $(if $(RUN_DIR),--run-dir "$(RUN_DIR)")
+
+evidence: $(STAMP) ## Keep a run's or a bench's figures in docs/evidence/, redo the docs' tables (RUN_DIR=... or BENCH_DIR=..., NAME=...)
+	$(BIN)/python -m benchmarks.evidence $(if $(RUN_DIR),keep-run "$(RUN_DIR)" "$(NAME)",$(if \
+		$(BENCH_DIR),keep-bench "$(BENCH_DIR)" "$(NAME)",tables))
+
 test: lint $(BENCH_STAMP) ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
 	$(call show,$(TEST_COMMAND))
 	@$(TEST_COMMAND)
 
 test-unit: $(STAMP) ## The unit tests alone: no notebooks, nothing slow (about 2 minutes)
-	$(BIN)/python -m pytest -m "not slow" tests
+	$(PYTEST) -m "not slow" tests
 
 test-fast: lint ## Lint, the tests not marked slow, and strict nbval of the notebooks (03 trains the smoke model)
-	$(BIN)/python -m pytest -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+	$(PYTEST) -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+# Each numeric path a machine can take: TensorFlow's oneDNN kernels on and off; PRECISION=auto
+# answered as on a CPU with and without bfloat16 in hardware; the real-photo recipe test trained
+# in float32 and in mixed_bfloat16 (with REAL_DATA_DIR=...).
+NUMERICS_COMMAND = for onednn in 1 0; do \
+	for bf16 in no yes; do echo "== TF_ENABLE_ONEDNN_OPTS=$$onednn, bfloat16 CPU: $$bf16"; \
+		TF_ENABLE_ONEDNN_OPTS=$$onednn $(PYTEST) -q -m "not slow" \
+			--cpu-bfloat16 $$bf16 tests || exit 1; done; \
+	echo "== TF_ENABLE_ONEDNN_OPTS=$$onednn: strict nbval"; \
+	TF_ENABLE_ONEDNN_OPTS=$$onednn $(BIN)/python -m pytest -q --nbval \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg notebooks || exit 1; \
+	$(if $(REAL_DATA_DIR),for precision in float32 mixed_bfloat16; do \
+		echo "== TF_ENABLE_ONEDNN_OPTS=$$onednn: the recipe test in $$precision"; \
+		TF_ENABLE_ONEDNN_OPTS=$$onednn CATSDOGS_PRECISION=$$precision \
+		REAL_DATA_DIR=$(REAL_DATA_DIR) $(BIN)/python -m pytest -q -s \
+			tests/test_end_to_end.py -k real_subset || exit 1; done;) \
+	done
+
+test-numerics: $(STAMP) ## The tests and notebooks along each numeric path: oneDNN on/off, bfloat16 CPU or not (REAL_DATA_DIR=... adds the recipe test in each precision)
+	@$(NUMERICS_COMMAND)
 
 lint: $(STAMP) ## ruff: lint and format check of the package, benchmarks, tests and notebooks
 	$(BIN)/ruff check .

@@ -21,9 +21,34 @@ def _is_notebook_cell(item: pytest.Item) -> bool:
     return item.path.suffix == ".ipynb"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--cpu-bfloat16",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="answer the CPU check behind PRECISION=auto as a CPU with (yes) or without (no) "
+        "bfloat16 in hardware would, to run the tests as on the other kind of machine",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # With make test's workers (pytest-xdist, --dist loadgroup), a test file runs on one worker, so
+    # its module fixtures are made once, and the notebooks run in order on one worker, in its run
+    # folder (04 reads the model that 03 trained).
+    for item in items:
+        group = "notebooks" if _is_notebook_cell(item) else item.path.name
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="catsdogs-nbval-")) / "nbval-run"
     NBVAL_ENV["CATSDOGS_RUN_DIR"] = str(run_dir)
+    answer = config.getoption("--cpu-bfloat16")
+    if answer != "auto":
+        import helpers.config
+
+        helpers.config.cpu_has_fast_bfloat16 = lambda: answer == "yes"
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -14,6 +14,7 @@ from benchmarks.suite import BenchSettings, format_table, run_suite
 from helpers.artifacts import write_json, write_text
 from helpers.config import project_root
 from helpers.layout import TEST_DIR, TRAIN_DIR
+from helpers.summary import describe_machine
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -66,9 +67,10 @@ def main(argv: list[str] | None = None) -> None:
         results = run_suite(settings, report=lambda line: print(line, file=terminal))
     table = format_table(results)
     write_json(results, out / "results.json")
+    write_json(describe_machine(), out / "machine.json")  # what the rates were measured on
     write_text(out / "table.md", table + "\n")
     print(table)
-    print(f"\nwritten: {out / 'results.json'}, {out / 'table.md'}, {log}")
+    print(f"\nwritten: {out / 'results.json'}, {out / 'table.md'}, {out / 'machine.json'}, {log}")
 
 
 if __name__ == "__main__":

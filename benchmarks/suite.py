@@ -290,7 +290,7 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
 
     def in_memory() -> int:
         # One compiled call per batch, as the project's path runs the network: model.predict's
-        # per-call set-up would lower the bound (docs/speed.md).
+        # per-call set-up would lower the bound (docs/history.md).
         batches = range(0, len(decoded), SEED_BATCH_SIZE)
         return sum(len(model.predict_on_batch(decoded[i : i + SEED_BATCH_SIZE])) for i in batches)
 
@@ -310,7 +310,7 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
 
 
 # Steps per training measurement of the default network: a mixed_bfloat16 step took over 10 s on
-# the reference machine's AVX2 CPU (docs/speed.md), so a few steps already take long.
+# the reference machine's AVX2 CPU (docs/history.md), so a few steps already take long.
 HARDWARE_TRAIN_STEPS = 2
 
 

@@ -60,6 +60,26 @@ def write_json(data: Any, path: Path) -> Path:
     return write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+class DamagedRunFileError(UserError, ValueError):
+    """A file of the run folder cannot be read as the series wrote it (cut short, edited)."""
+
+
+def read_run_csv(path: Path, columns: tuple[str, ...], remedy: str) -> pd.DataFrame:
+    """A CSV file of the run folder with at least `columns`; else an error naming it, `remedy`."""
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise DamagedRunFileError(f"{path} cannot be read as CSV ({reason}): {remedy}") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise DamagedRunFileError(
+            f"{path} is not the file the series writes (it has no {', '.join(missing)} column): "
+            f"{remedy}"
+        )
+    return frame
+
+
 class MissingRunFileError(UserError, FileNotFoundError):
     """A file that an earlier notebook of the series writes into the run folder is not there."""
 
@@ -106,6 +126,8 @@ class RunPaths:
     submission = _in_run("submission.csv")
     test_metrics = _in_run("test_metrics.json")
     made_with = _in_run("made_with.json")  # the settings each file was made with (provenance)
+    machine = _in_run("machine.json")  # the CPU and versions make run-all ran on
+    report = _in_run("report.html")  # the executed notebooks as one page (helpers.report)
 
     def figure(self, name: str) -> Path:
         """Path of figure `name` (a PNG in figures/)."""
@@ -195,9 +217,14 @@ def describe_run(cfg: Config, run: RunPaths) -> str:
     )
 
 
+def run_paths(cfg: Config) -> RunPaths:
+    """The paths of the run folder `cfg` names (default runs/<profile>)."""
+    return RunPaths(Path(cfg.run_dir or project_root() / RUNS / cfg.profile))
+
+
 def open_run(cfg: Config) -> RunPaths:
     """Create the run folder (default runs/<profile>) if needed; record the run's config in it."""
-    run = RunPaths(Path(cfg.run_dir or project_root() / RUNS / cfg.profile))
+    run = run_paths(cfg)
     run.root.mkdir(parents=True, exist_ok=True)
     write_text(run.config, config_to_yaml(dataclasses.replace(cfg, run_dir=run.root)))
     return run

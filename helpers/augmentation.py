@@ -17,7 +17,7 @@ class RandomAffine(keras.layers.Layer):
 
     Keras's RandomRotation, RandomShear, RandomZoom, RandomTranslation and RandomFlip resample the
     batch once each; composing their matrices and resampling once was about 4.5x faster on a 2-core
-    CPU in a side-by-side probe (docs/speed.md). Borders are filled with the nearest pixel, as the
+    CPU in a side-by-side probe (docs/history.md). Borders are filled with the nearest pixel, as the
     seed's ImageDataGenerator fills them.
     """
 

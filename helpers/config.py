@@ -78,7 +78,7 @@ class Config:
     shift: float = 0.1
     horizontal_flip: bool = True
     # Model and training: the recipe that reaches about 95-96 % on the real photos within 30
-    # minutes on a 2-core CPU (docs/results.md): a slim network at 72 px rather than a wider one
+    # minutes on a 2-core CPU (docs/history.md): a slim network at 72 px rather than a wider one
     # at 64 px. In the same time it trains three times the epochs, which scored higher on the
     # validation split than the wider network, or the slim one at 80 or 96 px (docs/recipe-search).
     model: str = "slim_cnn"
@@ -184,7 +184,7 @@ PROFILES: dict[str, dict[str, Any]] = {
     # The same recipe by its name.
     "cpu": {},
     # A budget a session can afford on 2 CPU cores: compact_cnn, the default network at twice the
-    # width, at 96 px (docs/results.md, 0.964 on test1 in 100 minutes of training).
+    # width, at 96 px (docs/history.md, 0.964 on test1 in 100 minutes of training).
     "long": {
         "model": "compact_cnn",
         "image_size": 96,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from helpers.artifacts import RunPaths, write_csv
+from helpers.artifacts import DamagedRunFileError, RunPaths, read_run_csv, write_csv
 from helpers.config import Config
 from helpers.errors import UserError
 from helpers.layout import CLASS_FOLDERS, CLASS_NAMES, TRAIN_DIR, is_image_file, kaggle_category
@@ -135,14 +135,26 @@ def split_train_val(index: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     split = pool.assign(subset=pool["sha256"].map(subset))
     # A random, seeded order: the input pipeline reads files in this order.
     split = split.sample(frac=1.0, random_state=cfg.seed).reset_index(drop=True)
-    return split[["filename", "category", "label", "subset"]]
+    return split[list(SPLIT_COLUMNS)]
+
+
+SPLIT_COLUMNS = ("filename", "category", "label", "subset")
+SPLIT_REMEDY = (
+    "Delete it to make the split anew (a training in this run folder then starts again), or use "
+    "a new run folder (RUN_DIR=...)."
+)
 
 
 def load_split(cfg: Config, run: RunPaths, index: pd.DataFrame) -> pd.DataFrame:
     """The run's train/validation split: read from the run folder, or made and saved there."""
     check_made_with(cfg, run, "split")
     if run.split.is_file():
-        split = pd.read_csv(run.split)
+        split = read_run_csv(run.split, SPLIT_COLUMNS, SPLIT_REMEDY)
+        if not (split["subset"].isin(["train", "val"]).all() and split["label"].isin([0, 1]).all()):
+            raise DamagedRunFileError(
+                f"{run.split} holds subsets other than train and val, or labels other than 0 and "
+                f"1: it is not the split the series wrote. {SPLIT_REMEDY}"
+            )
         unknown = set(split["filename"]) - set(index["filename"])
         if unknown:
             raise DataNotFoundError(

@@ -46,7 +46,7 @@ def image_problem(data: tf.Tensor) -> tf.Tensor:
     last = tf.reduce_max(tf.concat([tf.where(tail != 0)[:, 0], [1]], 0))  # last non-zero byte
     ends_well = (tail[last - 1] == 0xFF) & (tail[last] == 0xD9)
     # The first reason that holds, or "" at the end: a gather rather than tf.case, whose branches
-    # are functions called for every image (docs/speed.md).
+    # are functions called for every image (docs/history.md).
     reasons = tf.constant([EMPTY_FILE, NOT_AN_IMAGE, TRUNCATED_JPEG, ""])
     holds = tf.stack([size == 0, tf.logical_not(known), jpeg & tf.logical_not(ends_well), True])
     return tf.gather(reasons, tf.argmax(tf.cast(holds, tf.int32), output_type=tf.int32))
@@ -115,7 +115,7 @@ def _resized(image: tf.Tensor, image_size: int) -> tf.Tensor:
     size = (image_size, image_size)
     shape = tf.shape(image)
     # Enlarging, the antialiasing filter is plain bilinear (the same pixels, to float rounding), and
-    # its general kernel took over twice as long on a 128 px photo read at 150 px (docs/speed.md).
+    # its general kernel took over twice as long on a 128 px photo read at 150 px (docs/history.md).
     image = tf.cond(
         (shape[0] > image_size) | (shape[1] > image_size),
         lambda: tf.image.resize(image, size, antialias=True),
@@ -125,12 +125,12 @@ def _resized(image: tf.Tensor, image_size: int) -> tf.Tensor:
 
 
 # Prediction decodes on this many threads: the network's own ops use every core, and more decoders
-# only compete with them for the CPU (docs/speed.md).
+# only compete with them for the CPU (docs/history.md).
 PREDICT_PARALLEL_CALLS = 1
 
 
 # The functions that every pipeline maps are traced once per setting and kept: tracing the checks
-# and the DCT-scale branches takes longer than predicting a hundred photos (docs/speed.md), and
+# and the DCT-scale branches takes longer than predicting a hundred photos (docs/history.md), and
 # every prediction call and every labelled split builds a new pipeline.
 _ONE_STRING = [tf.TensorSpec([], tf.string)]
 
@@ -234,7 +234,7 @@ def with_fixed_parallelism(dataset: tf.data.Dataset) -> tf.data.Dataset:
 
     On 2 cores the autotuner has little to choose, yet it started short pipelines (a prediction
     call, a first epoch) below full parallelism, and its thread sometimes held up an iterator's
-    deletion by up to a second (docs/speed.md).
+    deletion by up to a second (docs/history.md).
     """
     options = tf.data.Options()
     options.autotune.enabled = False

@@ -58,7 +58,7 @@ def captured_stderr() -> Iterator[io.StringIO]:
 
 # TensorFlow's oneDNN kernels are on by default only where TensorFlow's own CPU policy picks them
 # (newer Intel features such as AVX512-VNNI, AVX512-BF16 or AMX); elsewhere its Eigen kernels run.
-# On an AVX2 CPU (AMD EPYC) oneDNN trains the default network 1.4x faster (docs/speed.md), so the
+# On an AVX2 CPU (AMD EPYC) oneDNN trains the default network 1.4x faster (docs/history.md), so the
 # project asks for it unless the environment says otherwise (TF_ENABLE_ONEDNN_OPTS=0).
 ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
 
@@ -92,14 +92,35 @@ def onednn_enabled() -> bool:
 BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
-def cpu_has_fast_bfloat16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), from Linux's flags."""
+CPUINFO = Path("/proc/cpuinfo")
+
+
+def _cpuinfo_field(cpuinfo: Path, name: str) -> str:
+    """The first value of `name` in Linux's cpuinfo; "" where there is none or no such file."""
     try:
         lines = cpuinfo.read_text().splitlines()
     except OSError:
-        return False  # not Linux, or not readable: assume not
-    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
-    return bool(BFLOAT16_CPU_FLAGS & set(flags))
+        return ""  # not Linux, or not readable
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(name)), "")
+
+
+def cpu_has_fast_bfloat16(cpuinfo: Path = CPUINFO) -> bool:
+    """Whether the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), from Linux's flags."""
+    return bool(BFLOAT16_CPU_FLAGS & set(_cpuinfo_field(cpuinfo, "flags").split()))
+
+
+def describe_cpu(cpuinfo: Path = CPUINFO) -> dict[str, object]:
+    """The CPU as the docs name it: model, kind (which decides the precision) and cores."""
+    flags = set(_cpuinfo_field(cpuinfo, "flags").split())
+    if BFLOAT16_CPU_FLAGS & flags:
+        kind = "AMX/AVX512-BF16" if "amx_bf16" in flags else "AVX512-BF16"
+    else:
+        kind = "AVX2" if "avx2" in flags else "no AVX2"
+    return {
+        "model": _cpuinfo_field(cpuinfo, "model name") or "unknown",
+        "kind": kind,
+        "cores": len(os.sched_getaffinity(0)),
+    }
 
 
 def seed_everything(seed: int) -> None:

@@ -12,13 +12,16 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
-from helpers.artifacts import RUNS, RunPaths, open_run
+from helpers.artifacts import RUNS, RunPaths, open_run, run_paths
 from helpers.config import Config, project_root
 from helpers.dataset import list_labelled_images, list_test_images
 from helpers.layout import TRAIN_DIR
+from helpers.locks import folder_lock
 from helpers.make_data import prepare_data
 from helpers.modeling.networks import BACKBONES, weights_file
 from helpers.notebooks import needs_test_images, notebook_paths
+from helpers.report import write_report
+from helpers.summary import record_machine
 from helpers.synthetic import ensure_synthetic_dataset
 
 
@@ -62,18 +65,48 @@ def with_timestamped_run_dir(cfg: Config) -> Config:
     """cfg with a new runs/<date-time>-<profile> folder when no run folder was chosen."""
     if cfg.run_dir is not None:
         return cfg
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return dataclasses.replace(cfg, run_dir=project_root() / RUNS / f"{stamp}-{cfg.profile}")
+    base = project_root() / RUNS / f"{time.strftime('%Y%m%d-%H%M%S')}-{cfg.profile}"
+    base.parent.mkdir(parents=True, exist_ok=True)
+    # Claimed by creating it: two runs started in the same second get a folder each.
+    for n in range(1, 1000):
+        folder = base if n == 1 else base.with_name(f"{base.name}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return dataclasses.replace(cfg, run_dir=folder)
+    raise FileExistsError(f"{base}: a thousand runs started in this second")
 
 
 def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
-    """Execute each notebook with the run's config into the run folder; return the run's paths."""
+    """Execute each notebook with the run's config into the run folder, then write its report.
+
+    Without a run folder in `cfg`, the run gets a new runs/<date-time>-<profile>/.
+    Returns the run's paths. One make run-all at a time writes a run folder: a second one given
+    the same folder stops at once (a FolderBusyError), before it changes anything.
+    """
+    has_test_images = check_inputs(cfg)
+    cfg = with_timestamped_run_dir(cfg)
+    run = run_paths(cfg)
+    with folder_lock(run.root, busy=lambda holder: _busy(run, holder)):
+        return _run_notebooks(cfg, notebooks or notebook_paths(), has_test_images)
+
+
+def _busy(run: RunPaths, holder: str) -> str:
+    return (
+        f"the run folder {run.root} is in use by another make run-all ({holder}): wait for it "
+        "to finish, or give this run a folder of its own (RUN_DIR=runs/another)"
+    )
+
+
+def _run_notebooks(cfg: Config, notebooks: list[Path], has_test_images: bool) -> RunPaths:
+    """Execute the notebooks into the run folder (held by this process), then write the report."""
     import papermill
 
-    has_test_images = check_inputs(cfg)
     run = open_run(cfg)
+    record_machine(run)
     settings = dataclasses.replace(cfg, run_dir=run.root).to_dict()
-    for notebook in notebooks or notebook_paths():
+    for notebook in notebooks:
         if not has_test_images and needs_test_images(notebook):
             print(
                 f"[run-all] {notebook.name}: skipped, there is no test folder {cfg.test_dir} "
@@ -92,4 +125,4 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
             progress_bar=False,
             kernel_manager_class=LocalKernelManager,
         )
-    return run
+    return write_report(run)

@@ -1,4 +1,4 @@
-"""Fixtures shared by the unit tests: small image folders built on the fly."""
+"""Fixtures shared by the tests: small image folders built on the fly, real photos, a browser."""
 
 from __future__ import annotations
 
@@ -9,6 +9,15 @@ import pytest
 from image_files import write_image
 
 REAL_DATA_ENV = "REAL_DATA_DIR"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -35,3 +44,26 @@ def real_data_dir() -> Path:
     if not (path / "train").is_dir() or not (path / "test1").is_dir():
         pytest.skip(f"{REAL_DATA_ENV}={value} has no train/ and test1/ folders")
     return path
+
+
+@pytest.fixture
+def browser_type():
+    """Playwright's Chromium driver, or a skip saying what is missing."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright not installed: pip install -e '.[dev]'"
+    )
+    return sync_api.sync_playwright
+
+
+@pytest.fixture
+def page(browser_type):
+    """A page of headless Chromium; the browser is closed whatever happens."""
+    with browser_type() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            yield context.new_page()
+        finally:
+            browser.close()

@@ -1,12 +1,15 @@
 """Train for real: the notebook series on the synthetic set, the default recipe on real photos."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
-from helpers.artifacts import open_run
-from helpers.config import load_config
+from helpers.artifacts import RunPaths, open_run
+from helpers.config import Config, load_config
 from helpers.dataset import list_test_images, load_dataset_index, load_split, read_labels
 from helpers.history import best_epoch
 from helpers.modeling.inference import load_trained_model, predict_images, score_predictions
@@ -17,19 +20,30 @@ from helpers.modeling.training import (
     train_model,
 )
 from helpers.runtime import seed_everything
-from helpers.series import run_series
 
 pytestmark = pytest.mark.slow
 
 
-def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
-    cfg = load_config(
-        "smoke",
-        overrides={"data_dir": str(tmp_path / "synthetic"), "run_dir": str(tmp_path / "run")},
-        environ={},
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory) -> tuple[Config, RunPaths, str]:
+    """`make run-all PROFILE=smoke`'s program, run once for this module: config, run, its output."""
+    root = tmp_path_factory.mktemp("smoke")
+    data_dir, run_dir = root / "synthetic", root / "run"
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
+        + ["--set", f"DATA_DIR={data_dir}", "--set", f"RUN_DIR={run_dir}"],
+        env={k: v for k, v in os.environ.items() if not k.startswith("CATSDOGS_")},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    run = run_series(cfg)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    cfg = load_config("smoke", overrides={"data_dir": str(data_dir)}, environ={})
+    return cfg, RunPaths(run_dir), done.stdout
 
+
+def test_series_on_synthetic_data_leaves_a_complete_run_folder(smoke_run):
+    cfg, run, _ = smoke_run
     names = {path.name for path in run.root.iterdir()}
     assert {f"0{i}_" for i in range(1, 7)} <= {
         name[:3] for name in names if name.endswith(".ipynb")
@@ -41,6 +55,8 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
         "split.csv",
         "submission.csv",
         "test_metrics.json",
+        "machine.json",
+        "report.html",
     } <= names
     figures = {path.name for path in run.figures.iterdir()}
     assert {
@@ -68,6 +84,32 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(tmp_path):
     assert (submission["label"] == submission["id"].map(truth)).mean() >= 0.95
 
 
+def test_run_all_ends_with_a_report_that_opens_in_a_browser(smoke_run, page, tmp_path):
+    _, run, output = smoke_run
+    assert output.strip().splitlines()[-1] == f"[run-all] the run on one page: {run.report}"
+    page.goto(run.report.as_uri())
+    images = page.locator("img")
+    # Every figure of the series' notebooks is on the page, and each decodes to a real bitmap.
+    figures = sum(
+        "image/png" in output.get("data", {})
+        for notebook in run.root.glob("0*.ipynb")
+        for cell in json.loads(notebook.read_text())["cells"]
+        for output in cell.get("outputs", [])
+    )
+    assert figures >= 10 and images.count() == figures
+    widths = images.evaluate_all(
+        "async all => Promise.all(all.map(async i => { await i.decode(); return i.naturalWidth; }))"
+    )
+    assert all(width > 0 for width in widths), widths
+    # The headline figures are the run's own, as its metrics file holds them.
+    metrics = json.loads(run.test_metrics.read_text())
+    for figure, name in (("test_accuracy", "accuracy"), ("test_log_loss", "log_loss")):
+        shown = page.locator(f'[data-figure="{figure}"]').inner_text()
+        assert float(shown) == round(metrics[name], 4), (figure, shown, metrics)
+    assert "from helpers." not in page.content()  # the code is left out
+    page.screenshot(path=tmp_path / "report.png", full_page=False)
+
+
 # The default recipe (slim_cnn, 72 px), seed 42, measured along each numeric path a CI machine can
 # take: 0.822 (log loss 0.395) in float32 on the AVX2 reference machine; on a 2-core AMX CPU
 # 0.826 (0.399) in bfloat16, 0.814 (0.397) in float32 with oneDNN, 0.827 (0.393) in float32 with
@@ -88,7 +130,8 @@ def test_default_recipe_on_a_real_subset_stays_above_its_floor(real_data_dir, tm
             "epochs": 6,
             "train_minutes": None,
         },
-        environ={},
+        # PRECISION=auto picks the CPU's; make test-numerics forces each (CATSDOGS_PRECISION).
+        environ={k: v for k, v in os.environ.items() if k == "CATSDOGS_PRECISION"},
     )
     run = open_run(cfg)
     seed_everything(cfg.seed)

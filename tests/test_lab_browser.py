@@ -31,15 +31,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SERVER_START_S = 120
 NOTEBOOK_OPEN_S = 180
 NOTEBOOK_RUN_S = 600  # the smoke training takes ~30 s alone; a shared 2-core machine is slower
@@ -115,17 +106,6 @@ class LabServer:
     def session_for(self, name: str) -> dict | None:
         """The server's session of notebook `name`, if one is open."""
         return next((s for s in self.api("sessions") if Path(s["path"]).name == name), None)
-
-
-@pytest.fixture
-def browser_type():
-    """Playwright's Chromium driver, or a skip saying what is missing."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright not installed: pip install -e '.[dev]'"
-    )
-    return sync_api.sync_playwright
 
 
 @pytest.fixture
@@ -205,18 +185,6 @@ def _stop_server(server: LabServer) -> None:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait(timeout=30)
-
-
-@pytest.fixture
-def page(browser_type):
-    """A page of headless Chromium; the browser is closed whatever happens."""
-    with browser_type() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            yield context.new_page()
-        finally:
-            browser.close()
 
 
 def _open_notebook(page, server: LabServer, notebook: Path) -> None:

@@ -116,3 +116,61 @@ def test_a_failed_notebook_is_reported_in_one_line_naming_it(tmp_path, monkeypat
     monkeypatch.setattr("helpers.series.run_series", failing)
     assert main(["--profile", "smoke", "--set", f"RUN_DIR={tmp_path / 'run'}"]) == 1
     assert "run-all: a notebook failed: PapermillExecutionError" in capsys.readouterr().err
+
+
+def test_a_second_run_all_on_a_folder_in_use_stops_at_once_naming_it(kaggle_dir, tmp_path, capsys):
+    from helpers.artifacts import RunPaths
+    from helpers.locks import folder_lock
+
+    run = RunPaths(tmp_path / "run")
+    args = ["--set", f"DATA_DIR={kaggle_dir}", "--set", f"RUN_DIR={run.root}"]
+    with folder_lock(run.root):  # as the first make run-all holds it while its notebooks run
+        assert main(args) == 2
+    message = capsys.readouterr().err
+    assert message.startswith(
+        f"run-all: the run folder {run.root} is in use by another make run-all"
+    )
+    assert "RUN_DIR=" in message
+    assert not any(run.root.iterdir())  # nothing written
+
+
+def test_the_lock_is_the_holders_until_its_process_ends_even_killed(tmp_path):
+    import subprocess
+    import sys
+
+    from helpers.locks import FolderBusyError, folder_lock
+
+    folder = tmp_path / "run"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; "
+            "from helpers.locks import folder_lock\n"
+            f"with folder_lock(Path({str(folder)!r})):\n print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(FolderBusyError, match=f"busy: process {holder.pid}"):
+            with folder_lock(folder, busy=lambda who: f"busy: {who}"):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with folder_lock(folder, busy=lambda who: f"busy: {who}"):  # SIGKILL released it
+        pass
+
+
+def test_runs_started_in_the_same_second_get_a_folder_each(tmp_path, monkeypatch):
+    from helpers.series import with_timestamped_run_dir
+
+    monkeypatch.setenv("CATSDOGS_ROOT", str(tmp_path))
+    monkeypatch.setattr("helpers.series.time.strftime", lambda _: "20261201-120000")
+    cfg = load_config(environ={})
+    first, second = with_timestamped_run_dir(cfg), with_timestamped_run_dir(cfg)
+    assert first.run_dir == tmp_path / "runs" / "20261201-120000-default"
+    assert second.run_dir == tmp_path / "runs" / "20261201-120000-default-2"
+    assert first.run_dir.is_dir() and second.run_dir.is_dir()

@@ -49,6 +49,22 @@ def test_bfloat16_is_chosen_only_where_the_cpu_computes_it(tmp_path, monkeypatch
         assert config.resolved_precision("float32") == "float32"
 
 
+def test_the_cpu_is_described_by_the_kind_that_decides_its_precision(tmp_path):
+    from helpers.runtime import describe_cpu
+
+    epyc = tmp_path / "epyc"
+    epyc.write_text("model name\t: AMD EPYC 9B14\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    xeon = tmp_path / "xeon"
+    xeon.write_text(
+        "model name\t: Intel(R) Xeon(R) Processor\nflags\t\t: avx2 amx_bf16 avx512_bf16\n"
+    )
+    assert describe_cpu(epyc)["kind"] == "AVX2"
+    assert describe_cpu(epyc)["model"] == "AMD EPYC 9B14"
+    assert describe_cpu(xeon)["kind"] == "AMX/AVX512-BF16"
+    assert describe_cpu(tmp_path / "no-such-file")["model"] == "unknown"
+    assert describe_cpu(epyc)["cores"] >= 1
+
+
 def _onednn_in_new_process(environ: dict[str, str]) -> str:
     """What a new Python process that imports the helpers says of oneDNN."""
     code = "import helpers; from helpers.runtime import onednn_enabled; print(onednn_enabled())"

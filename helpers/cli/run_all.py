@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
     from helpers.make_data import DataSourceError, DownloadError
     from helpers.modeling.networks import model_spec
-    from helpers.series import fetch_missing_data, run_series, with_timestamped_run_dir
+    from helpers.series import fetch_missing_data, run_series
 
     model_spec(cfg.model)
     try:
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     except (DownloadError, DataSourceError) as error:
         raise DataUnavailableError(f"{error}\n{NO_DOWNLOAD_HELP}") from None
     try:
-        run = run_series(with_timestamped_run_dir(cfg))
+        run = run_series(cfg)
     except PapermillExecutionError as error:
         # papermill's message names the notebook and the cell that failed, with its traceback.
         print(f"{PROGRAM}: a notebook failed: {type(error).__name__}: {error}", file=sys.stderr)
@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"[run-all] done: every output of this run is in {run.root}")
     if run.test_metrics.is_file():
         print(f"[run-all] test metrics: {run.test_metrics.read_text().strip()}")
+    print(f"[run-all] the run on one page: {run.report}")
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.layout import TEST_DIR, TEST_LABELS, TRAIN_DIR, is_image_file
+from helpers.locks import folder_lock
 from helpers.make_data.archive import safe_extract
 from helpers.make_data.arrange import lay_out
 from helpers.make_data.cleaning import DUPLICATES, MANIFEST, QUARANTINE, clean_dataset
@@ -79,23 +80,44 @@ def prepare_data(
     seed: int = 42,
     progress: bool = True,
 ) -> str:
-    """Fetch, lay out and clean the dataset in `data_dir`; return a summary line."""
+    """Fetch, lay out and clean the dataset in `data_dir`; return a summary line.
+
+    One make data at a time fills a folder: a second one waits for the first, then finds the
+    data in place and verifies it.
+    """
     data_dir = Path(data_dir)
     if (data_dir / TRAIN_DIR).is_dir() and not force:
         return verify_existing(data_dir)
     downloads = data_dir / "downloads"
     created = [folder for folder in (data_dir, downloads) if not folder.exists()]
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for leftover in data_dir.glob(".make-data-*"):  # an interrupted earlier run of ours
-        shutil.rmtree(leftover, ignore_errors=True)
-    try:
-        fetched = fetch_source(source, downloads, sha256, progress)
-    except BaseException:
-        # A failed fetch leaves no empty folder behind (a partial download stays, to resume).
-        for folder in reversed(created):
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-        raise
+
+    def waiting(holder: str) -> None:
+        print(
+            f"[make data] {data_dir} is being filled by another make data ({holder}): "
+            "waiting for it to finish",
+            flush=True,
+        )
+
+    with folder_lock(data_dir, waiting=waiting):
+        if (data_dir / TRAIN_DIR).is_dir() and not force:  # the other one filled it meanwhile
+            return verify_existing(data_dir)
+        for leftover in data_dir.glob(".make-data-*"):  # an interrupted earlier run of ours
+            shutil.rmtree(leftover, ignore_errors=True)
+        try:
+            fetched = fetch_source(source, downloads, sha256, progress)
+        except BaseException:
+            # A failed fetch leaves no empty folder behind (a partial download stays, to resume).
+            for folder in reversed(created):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            raise
+        return _lay_out_and_clean(fetched, data_dir, force, test_count, seed, progress)
+
+
+def _lay_out_and_clean(
+    fetched: Path, data_dir: Path, force: bool, test_count: int, seed: int, progress: bool
+) -> str:
+    """Unpack the fetched source beside `data_dir`, lay it out, clean it, move it into place."""
     work = Path(tempfile.mkdtemp(prefix=".make-data-", dir=data_dir))
     try:
         root = _unpack(fetched, work)

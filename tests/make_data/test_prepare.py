@@ -112,6 +112,35 @@ def test_rerun_verifies_and_never_overwrites(server, tmp_path):
     assert str(aside) in summary
 
 
+def test_two_make_data_at_once_leave_one_good_dataset(server, tmp_path, capsys):
+    import threading
+
+    from helpers.locks import folder_lock
+
+    server.files["/pets.zip"] = make_zip(PETIMAGES_FILES)
+    data_dir = tmp_path / "data"
+    summaries = []
+
+    def make_data() -> None:
+        summaries.append(
+            prepare_data(f"{server.url}/pets.zip", data_dir, test_count=0, progress=False)
+        )
+
+    both = [threading.Thread(target=make_data) for _ in range(2)]
+    with folder_lock(data_dir):  # a third, still filling the folder: both wait
+        for thread in both:
+            thread.start()
+        both[0].join(timeout=2)
+        assert all(thread.is_alive() for thread in both) and not server.ranges
+    for thread in both:
+        thread.join(timeout=120)
+    assert capsys.readouterr().out.count("is being filled by another make data (process") == 2
+    # One filled the folder, the other found its data whole and left it alone.
+    assert sorted("nothing to do" in summary for summary in summaries) == [False, True]
+    assert len(server.ranges) == 1  # downloaded once
+    assert len(list_labelled_images(data_dir)) > 0
+
+
 def test_zip_slip_and_links_are_refused_and_nothing_is_written(server, tmp_path):
     for name, archive in {
         "slip.zip": make_zip({"PetImages/Cat/1.jpg": encode(), "../../escaped.txt": b"x"}),

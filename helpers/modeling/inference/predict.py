@@ -56,7 +56,7 @@ def predict_dog_probability(
             )
         )
     # One compiled call per batch: model.predict's per-call set-up (data adapter, callbacks, an
-    # iterator of its own) costs more than the whole of a short job (docs/speed.md).
+    # iterator of its own) costs more than the whole of a short job (docs/history.md).
     probabilities = np.mean(
         [
             np.concatenate([np.asarray(model.predict_on_batch(images)) for images in view])

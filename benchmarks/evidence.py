@@ -1,0 +1,244 @@
+"""The docs' measured figures, kept as evidence and rendered from it.
+
+`keep-run` copies a run folder's small machine-written files under docs/evidence/runs/<name>/
+(settings, history, metrics, machine, and the executed notebooks without their pictures, which
+hold each notebook's wall time); `keep-bench` copies a `make bench` folder's results and machine
+under docs/evidence/bench/<name>/. `tables` rewrites each table of the docs that sits between
+`<!-- evidence: ... -->` and `<!-- /evidence -->` from those files, so a figure in it cannot be
+typed by hand: tests/benchmarks/test_evidence.py fails when a table and its evidence differ.
+`screenshot` takes the picture of a run's report.html that README shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from benchmarks.suite import format_table
+from helpers.artifacts import RunPaths, write_text
+from helpers.config import project_root
+from helpers.summary import headline
+
+EVIDENCE = Path("docs") / "evidence"  # under the project root
+EVIDENCE_ONLY = ("docs/results.md", "docs/speed.md")  # pages where every table is evidence
+RUN_FILES = ("config.yaml", "history.csv", "test_metrics.json", "calibration.json", "machine.json")
+OPTIONAL_RUN_FILES = ("model_export_check.csv",)  # make export's check, when it was run
+BENCH_FILES = ("results.json", "machine.json")
+BLOCK = re.compile(
+    r"(<!-- evidence: (?P<what>[a-z]+)(?: (?P<name>[\w.-]+))? -->\n)"
+    r"(?P<body>.*?)(<!-- /evidence -->)",
+    re.DOTALL,
+)
+
+
+class EvidenceError(ValueError):
+    """A run or bench folder lacks a file the evidence needs, or a table names none."""
+
+
+def evidence_root() -> Path:
+    return project_root() / EVIDENCE
+
+
+def _without_pictures(notebook: dict) -> dict:
+    """The notebook with its image outputs dropped: the text outputs and timings stay."""
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            for kind in [k for k in data if k.startswith("image/")]:
+                del data[kind]
+    return notebook
+
+
+def keep_run(run_dir: Path, name: str) -> Path:
+    """Copy a run folder's evidence to docs/evidence/runs/<name>/; return that folder."""
+    run_dir = Path(run_dir)
+    missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
+    if missing:
+        raise EvidenceError(f"{run_dir} has no {', '.join(missing)}: keep a finished make run-all")
+    target = evidence_root() / "runs" / name
+    target.mkdir(parents=True, exist_ok=True)
+    for file in RUN_FILES + tuple(f for f in OPTIONAL_RUN_FILES if (run_dir / f).is_file()):
+        shutil.copyfile(run_dir / file, target / file)
+    for notebook in sorted(run_dir.glob("[0-9][0-9]_*.ipynb")):
+        content = _without_pictures(json.loads(notebook.read_text()))
+        write_text(target / notebook.name, json.dumps(content, indent=1, ensure_ascii=False) + "\n")
+    return target
+
+
+def keep_bench(bench_dir: Path, name: str) -> Path:
+    """Copy a `make bench` folder's results and machine to docs/evidence/bench/<name>/."""
+    bench_dir = Path(bench_dir)
+    missing = [f for f in BENCH_FILES if not (bench_dir / f).is_file()]
+    if missing:
+        raise EvidenceError(f"{bench_dir} has no {', '.join(missing)}: keep a finished make bench")
+    target = evidence_root() / "bench" / name
+    target.mkdir(parents=True, exist_ok=True)
+    for file in BENCH_FILES:
+        shutil.copyfile(bench_dir / file, target / file)
+    return target
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {round(seconds % 60):02d} s"
+
+
+def run_row(folder: Path) -> str:
+    """One results-table row, every figure read from the evidence folder of one run."""
+    h = headline(RunPaths(folder))
+    budget = f", {h['train_minutes']}-minute budget" if h.get("train_minutes") else ""
+    return (
+        f"| [{folder.name}](evidence/runs/{folder.name}/) | {h['cpu']} | "
+        f"`{h['model']}`, {h['image_size']} px, {h['precision']}{budget} | "
+        f"{h['epochs']} ({h['median_epoch_s']} s each) | "
+        f"{h['best_epoch']}: {h['val_accuracy']:.4f} | **{h['test_accuracy']:.4f}** | "
+        f"{h['test_log_loss']:.4f} | {_minutes(h['series_s'])} |"
+    )
+
+
+def runs_table() -> str:
+    """The results table: one row per run kept under docs/evidence/runs/, by name."""
+    rows = [run_row(folder) for folder in sorted((evidence_root() / "runs").iterdir())]
+    return "\n".join(
+        [
+            "| run (evidence) | CPU | recipe | epochs trained | saved epoch: validation accuracy "
+            "| test accuracy | test log loss | the series (01–06) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            *rows,
+        ]
+    )
+
+
+def bench_table(name: str) -> str:
+    """The `make bench` tables of one kept bench run, headed by the machine they ran on."""
+    folder = evidence_root() / "bench" / name
+    if not folder.is_dir():
+        raise EvidenceError(f"no bench evidence {folder}: keep-bench a make bench folder first")
+    results = json.loads((folder / "results.json").read_text())
+    machine = json.loads((folder / "machine.json").read_text())
+    cpu = machine["cpu"]
+    return (
+        f"Measured on {cpu['model']} ({cpu['kind']}, {cpu['cores']} cores), commit "
+        f"`{machine['commit']}` ([evidence](evidence/bench/{name}/)).\n\n{format_table(results)}"
+    )
+
+
+EXPORT_FORMATS = {
+    "keras": "Keras `model.keras`",
+    "savedmodel": "SavedModel",
+    "litert_float32": "LiteRT float32",
+    "litert_dynamic_range": "LiteRT dynamic-range (int8 weights)",
+}
+
+
+def export_table(name: str) -> str:
+    """The export check of one kept run (make export's model_export_check.csv) as a table."""
+    check = evidence_root() / "runs" / name / "model_export_check.csv"
+    if not check.is_file():
+        raise EvidenceError(f"no {check}: run make export on the run, then keep-run it again")
+    rows = [
+        f"| {EXPORT_FORMATS[r.format]} | {r.size_mb:.1f} MB | {r.max_abs_diff_p_dog:.2g} "
+        f"| {r.accuracy:.4f} | {r.latency_ms:.1f} ms |"
+        for r in pd.read_csv(check).itertuples()
+    ]
+    return "\n".join(
+        [
+            f"Model of [{name}](evidence/runs/{name}/):",
+            "",
+            "| format | size | largest difference in P(dog) from Keras | test accuracy (one view) "
+            "| single-image latency |",
+            "| --- | --- | --- | --- | --- |",
+            *rows,
+        ]
+    )
+
+
+RENDERERS = {"runs": lambda _: runs_table(), "bench": bench_table, "export": export_table}
+
+
+def render(what: str, name: str | None) -> str:
+    """The table a marker asks for."""
+    if what not in RENDERERS or (what != "runs" and not name):
+        raise EvidenceError(f"unknown evidence marker: {what} {name or ''}")
+    return RENDERERS[what](name)
+
+
+def rendered(text: str) -> str:
+    """`text` with each evidence block rendered anew from the evidence files."""
+    return BLOCK.sub(
+        lambda m: f"{m.group(1)}{render(m.group('what'), m.group('name'))}\n{m.group(5)}", text
+    )
+
+
+def pages_with_evidence() -> list[Path]:
+    """README and the docs' pages that hold an evidence table."""
+    root = project_root()
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    return [page for page in pages if BLOCK.search(page.read_text())]
+
+
+def write_tables() -> list[Path]:
+    """Rewrite the evidence tables of the docs in place; return the files that changed."""
+    changed = []
+    for path in pages_with_evidence():
+        text = path.read_text()
+        if rendered(text) != text:
+            write_text(path, rendered(text))
+            changed.append(path)
+    return changed
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright drives it, never downloads one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def screenshot(report: Path, picture: Path, width: int = 1100, height: int = 900) -> Path:
+    """The top of a run's report.html as it opens in Chromium, saved as `picture` (PNG)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(Path(report).resolve().as_uri())
+            page.screenshot(path=str(picture))
+        finally:
+            browser.close()
+    return picture
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.evidence", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for command, what in (("keep-run", "run folder"), ("keep-bench", "make bench folder")):
+        sub = commands.add_parser(command, help=f"keep a {what}'s evidence, then the tables")
+        sub.add_argument("folder", type=Path, help=f"the {what}")
+        sub.add_argument("name", help="the evidence's name, e.g. 20261201-default-amx")
+    commands.add_parser("tables", help="rewrite the docs' evidence tables")
+    shot = commands.add_parser("screenshot", help="the top of a report.html as a PNG, for docs/")
+    shot.add_argument("report", type=Path, help="a run's report.html")
+    shot.add_argument("picture", type=Path, help="the PNG to write, e.g. docs/report.png")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "keep-run":
+            print(f"kept: {keep_run(args.folder, args.name)}")
+        elif args.command == "keep-bench":
+            print(f"kept: {keep_bench(args.folder, args.name)}")
+        elif args.command == "screenshot":
+            print(f"written: {screenshot(args.report, args.picture)}")
+            return 0
+        for path in write_tables():
+            print(f"rewrote the tables of {path}")
+    except EvidenceError as error:
+        print(f"evidence: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
