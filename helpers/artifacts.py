@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from helpers.config import Config, config_to_yaml, project_root
-from helpers.errors import UserError
+from helpers.errors import UserError, first_line
 
 
 def _umask() -> int:
@@ -69,8 +69,9 @@ def read_run_csv(path: Path, columns: tuple[str, ...], remedy: str) -> pd.DataFr
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0]
-        raise DamagedRunFileError(f"{path} cannot be read as CSV ({reason}): {remedy}") from None
+        raise DamagedRunFileError(
+            f"{path} cannot be read as CSV ({first_line(error)}): {remedy}"
+        ) from None
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise DamagedRunFileError(

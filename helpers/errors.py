@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+from pathlib import Path
+
 
 class UserError(Exception):
     """A problem with the user's data, settings or run folder, with what to do about it.
@@ -32,3 +36,27 @@ def first_line(error: BaseException) -> str:
     """
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+class DiskFullError(UserError, OSError):
+    """The disk of a folder a program writes into is full."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether `error` is a full disk: ENOSPC here, or in a notebook's kernel (its message)."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    return f"[Errno {errno.ENOSPC}]" in str(error)
+
+
+def disk_full(folder: Path, what: str, need_mb: int, setting: str) -> DiskFullError:
+    """The error for a full disk under `folder`: how much is free, about how much `what` needs."""
+    existing = next(
+        p for p in (Path(folder).absolute(), *Path(folder).absolute().parents) if p.exists()
+    )
+    free_mb = shutil.disk_usage(existing).free / 2**20
+    return DiskFullError(
+        f"no space left on the disk of {folder} ({free_mb:,.0f} MB free): {what} needs about "
+        f"{need_mb:,} MB there. Free some space, or give it a folder on another disk "
+        f"({setting}=...), then run the same command again: it goes on from where it stopped."
+    )

@@ -36,10 +36,10 @@ def read_history(path: Path) -> tuple[pd.DataFrame, bool]:
     return history, torn
 
 
-def drop_torn_line(path: Path) -> None:
-    """Cut the history file back to its last whole row, keeping every byte of those rows."""
-    text = path.read_bytes()
-    atomic_write(path, lambda tmp: tmp.write_bytes(text[: text.rfind(b"\n") + 1]))
+def cut_history(path: Path, rows: int) -> None:
+    """Cut the history file back to its header and first `rows` rows, keeping their bytes."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    atomic_write(path, lambda tmp: tmp.write_bytes(b"".join(lines[: 1 + rows])))
 
 
 def load_history(run: RunPaths) -> pd.DataFrame:

@@ -24,6 +24,10 @@ from helpers.report import write_report
 from helpers.summary import record_machine
 from helpers.synthetic import ensure_synthetic_dataset
 
+# About the space a run folder takes at its end (notebooks, figures, model, checkpoints, report),
+# measured (29 and 11 MB), with room to spare: said when the disk fills.
+RUN_FOLDER_MB = {"photos": 50, "synthetic": 20}
+
 
 class LocalKernelManager(AsyncKernelManager):
     """Starts kernels that talk over local IPC sockets, not TCP.

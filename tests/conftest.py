@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from disks import small_disk_at
 from image_files import write_image
 
 REAL_DATA_ENV = "REAL_DATA_DIR"
@@ -67,3 +68,12 @@ def page(browser_type):
             yield context.new_page()
         finally:
             browser.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A folder on a 2 MB tmpfs and its resize function; skipped, with the reason, without root."""
+    with small_disk_at(tmp_path / "disk") as resize:
+        if resize is None:
+            pytest.skip("cannot mount a small tmpfs here: needs root (CAP_SYS_ADMIN)")
+        yield tmp_path / "disk", resize

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from helpers.artifacts import DamagedRunFileError, RunPaths
 from helpers.config import load_config
 from helpers.dataset import load_dataset_index, load_split
 from helpers.history import load_history, read_history
+from helpers.modeling.training.backup import METADATA, PREVIOUS, WEIGHTS
 from helpers.modeling.training.fit import history_to_continue, save_best_network
 
 HEADER = "epoch,accuracy,elapsed_s,learning_rate,loss,val_accuracy,val_loss\n"
@@ -26,6 +28,12 @@ def run(tmp_path) -> RunPaths:
     return run
 
 
+def _backup(folder, epochs: int, suffix: str = "") -> None:
+    """A whole Keras backup state that holds `epochs` epochs."""
+    h5py.File(folder / f"{WEIGHTS}{suffix}", "w").close()
+    (folder / f"{METADATA}{suffix}").write_text(json.dumps({"epoch": epochs, "batch": 0}))
+
+
 def test_a_history_whose_last_line_was_cut_short_resumes_without_it(run, capsys):
     run.history.write_text(HEADER + ROWS + TORN)
     history, torn = read_history(run.history)
@@ -33,11 +41,21 @@ def test_a_history_whose_last_line_was_cut_short_resumes_without_it(run, capsys)
     with pytest.warns(UserWarning, match="last line was cut short"):
         assert load_history(run)["epoch"].tolist() == [1, 2]
 
+    _backup(run.backup_dir, epochs=2)
     resumed = history_to_continue(run)
     assert resumed["epoch"].tolist() == [0, 1]
-    assert "cut short by the interruption" in capsys.readouterr().out  # said, not silent
-    # The file holds whole rows again, so that the next epoch's row is not glued to the torn one.
+    assert "kept its first 2 epochs" in capsys.readouterr().out  # said, not silent
+    # The file holds whole rows again, byte for byte, so that the next row is not glued to the torn
+    # one.
     assert run.history.read_text() == HEADER + ROWS
+
+
+def test_an_epoch_that_ended_after_the_last_backup_is_trained_again(run, capsys):
+    run.history.write_text(HEADER + ROWS)  # killed after epoch 2's row, before its backup
+    _backup(run.backup_dir, epochs=1)
+    assert history_to_continue(run)["epoch"].tolist() == [0]
+    assert run.history.read_text() == HEADER + ROWS.splitlines(keepends=True)[0]
+    assert "kept its first 1 epochs" in capsys.readouterr().out
 
 
 def test_a_history_edited_into_nonsense_is_named_with_what_to_do(run):
@@ -52,18 +70,30 @@ def test_a_history_edited_into_nonsense_is_named_with_what_to_do(run):
 @pytest.mark.parametrize(
     ("name", "content"),
     [
-        ("latest.weights.h5", b"\x89HDF\r\n\x1a\n" + b"\0" * 40),  # an HDF5 file cut short
-        ("latest.weights.h5", b""),
-        ("training_metadata.json", b'{"epoch": 3, "batch'),
+        (WEIGHTS, b"\x89HDF\r\n\x1a\n" + b"\0" * 40),  # an HDF5 file cut short
+        (WEIGHTS, b""),
+        (METADATA, b'{"epoch": 3, "batch'),
     ],
 )
-def test_a_damaged_backup_stops_the_resume_naming_the_file(run, name, content):
+def test_a_backup_cut_short_resumes_from_the_state_before_it(run, name, content, capsys):
     run.history.write_text(HEADER + ROWS)
-    (run.backup_dir / name).write_bytes(content)
+    _backup(run.backup_dir, epochs=1, suffix=PREVIOUS)  # Keras keeps the state before the latest
+    _backup(run.backup_dir, epochs=2)
+    (run.backup_dir / name).write_bytes(content)  # the latest, cut short
+    assert history_to_continue(run)["epoch"].tolist() == [0]
+    assert "resumes from the state before it, after epoch 1" in capsys.readouterr().out
+    assert json.loads((run.backup_dir / METADATA).read_text())["epoch"] == 1
+    h5py.File(run.backup_dir / WEIGHTS, "r").close()  # whole again, for Keras to load
+
+
+def test_a_backup_with_no_whole_state_stops_the_resume_naming_it(run):
+    run.history.write_text(HEADER + ROWS)
+    _backup(run.backup_dir, epochs=2)
+    (run.backup_dir / WEIGHTS).write_bytes(b"\x89HDF\r\n\x1a\n")
     with pytest.raises(DamagedRunFileError) as error:
         history_to_continue(run)
     message = str(error.value)
-    assert message.startswith(f"{run.backup_dir / name}, the backup of the interrupted training")
+    assert message.startswith(f"{run.backup_dir}: its latest state is damaged")
     assert f"Delete {run.backup_dir} to train again from the first epoch" in message
 
 

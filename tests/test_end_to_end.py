@@ -4,9 +4,15 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pytest
+import yaml
+from disks import small_disk_at
+from PIL import Image
 
 from helpers.artifacts import RunPaths, open_run
 from helpers.config import Config, load_config
@@ -24,26 +30,63 @@ from helpers.runtime import seed_everything
 pytestmark = pytest.mark.slow
 
 
+class SmokeRun(NamedTuple):
+    """The smoke series' completed run, run-all's output, and its first try on a full disk."""
+
+    cfg: Config
+    run: RunPaths
+    output: str
+    full_disk: subprocess.CompletedProcess | None
+
+
+def _half_written(run_dir: Path) -> list[str]:
+    """Files under their final names in a run folder that do not read whole."""
+    damaged = []
+    for path in run_dir.rglob("*"):
+        try:
+            if path.suffix == ".png":
+                Image.open(path).verify()
+            elif path.suffix == ".csv":
+                pd.read_csv(path)
+            elif path.suffix in {".json", ".yaml"}:
+                yaml.safe_load(path.read_text())
+        except Exception as error:  # noqa: BLE001 - any failure to read is the finding
+            damaged.append(f"{path.name}: {error}")
+    return damaged
+
+
 @pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory) -> tuple[Config, RunPaths, str]:
-    """`make run-all PROFILE=smoke`'s program, run once for this module: config, run, its output."""
+def smoke_run(tmp_path_factory) -> Iterator[SmokeRun]:
+    """`make run-all PROFILE=smoke`'s program, run for this module, on a disk that fills up first.
+
+    Where a small tmpfs can be mounted (root), the run folder's disk holds 1 MB: the run stops on
+    the full disk, the disk grows (space freed), and the same command completes. That completed
+    run is the one the tests check; without root it simply runs once.
+    """
     root = tmp_path_factory.mktemp("smoke")
-    data_dir, run_dir = root / "synthetic", root / "run"
-    done = subprocess.run(
-        [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
-        + ["--set", f"DATA_DIR={data_dir}", "--set", f"RUN_DIR={run_dir}"],
-        env={k: v for k, v in os.environ.items() if not k.startswith("CATSDOGS_")},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    cfg = load_config("smoke", overrides={"data_dir": str(data_dir)}, environ={})
-    return cfg, RunPaths(run_dir), done.stdout
+    data_dir, disk = root / "synthetic", root / "disk"
+    run_dir = disk / "run"
+    command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
+    command += ["--set", f"DATA_DIR={data_dir}", "--set", f"RUN_DIR={run_dir}"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CATSDOGS_")}
+
+    def run_all() -> subprocess.CompletedProcess:
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+
+    with small_disk_at(disk, "1m") as resize:
+        full_disk = None
+        if resize is not None:
+            full_disk = run_all()
+            full_disk.half_written = _half_written(run_dir)
+            resize("256m")  # space freed
+        done = run_all()
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        cfg = load_config("smoke", overrides={"data_dir": str(data_dir)}, environ={})
+        yield SmokeRun(cfg, RunPaths(run_dir), done.stdout, full_disk)
 
 
 def test_series_on_synthetic_data_leaves_a_complete_run_folder(smoke_run):
-    cfg, run, _ = smoke_run
+    cfg, run = smoke_run.cfg, smoke_run.run
     names = {path.name for path in run.root.iterdir()}
     assert {f"0{i}_" for i in range(1, 7)} <= {
         name[:3] for name in names if name.endswith(".ipynb")
@@ -84,8 +127,22 @@ def test_series_on_synthetic_data_leaves_a_complete_run_folder(smoke_run):
     assert (submission["label"] == submission["id"].map(truth)).mean() >= 0.95
 
 
+def test_a_full_disk_stops_run_all_saying_where_and_how_much_then_it_completes(smoke_run):
+    full_disk, run = smoke_run.full_disk, smoke_run.run
+    if full_disk is None:
+        pytest.skip("cannot mount a small tmpfs here: needs root (CAP_SYS_ADMIN)")
+    assert full_disk.returncode == 2
+    message = full_disk.stderr.strip().splitlines()[-1]
+    assert message.startswith(f"run-all: no space left on the disk of {run.root} (")
+    assert "a run needs about 20 MB there" in message and "RUN_DIR=" in message
+    assert "Traceback" not in full_disk.stderr
+    # Nothing under a final name is half-written (each file is written beside, then renamed);
+    # the same command then completed: the run the other tests check.
+    assert full_disk.half_written == []
+
+
 def test_run_all_ends_with_a_report_that_opens_in_a_browser(smoke_run, page, tmp_path):
-    _, run, output = smoke_run
+    run, output = smoke_run.run, smoke_run.output
     assert output.strip().splitlines()[-1] == f"[run-all] the run on one page: {run.report}"
     page.goto(run.report.as_uri())
     images = page.locator("img")

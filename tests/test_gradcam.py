@@ -70,15 +70,25 @@ def share_on(heatmaps, masks):
 def check_heatmaps(heatmaps, probabilities, count):
     assert heatmaps.shape == (count, SIZE, SIZE) and heatmaps.dtype == np.float32
     assert np.isfinite(heatmaps).all() and heatmaps.min() >= 0.0 and heatmaps.max() <= 1.0
-    # Vanishing or NaN gradients become all-zero maps (the code's fallback), which must not pass
-    # for a working explanation. An untrained network's map of one image may be all zero (every
-    # weighted feature negative) but not every image's; a map that is not peaks near 1 (scaled to
-    # 1, then resized).
-    peaks = heatmaps.reshape(count, -1).max(axis=1)
-    assert peaks.max() > 0.7, f"every heatmap is (nearly) zero: peaks {peaks}"
     assert probabilities.shape == (count, 2) and np.allclose(
         probabilities.sum(axis=1), 1.0, atol=1e-5
     )
+
+
+def explain_and_check(gradcam, images):
+    """The predicted classes' maps, checked: in range, and not all zero.
+
+    Vanishing or NaN gradients become all-zero maps (the code's fallback), which must not pass
+    for a working explanation. An untrained network may weigh an image's features all negatively
+    for a class (an all-zero map), for several images at once; the maps of both classes of every
+    image are looked at, and one at least must peak near 1 (scaled to 1, then resized).
+    """
+    heatmaps, probabilities = gradcam.explain(images)
+    check_heatmaps(heatmaps, probabilities, len(images))
+    other, _ = gradcam.explain(images, class_index=1 - probabilities.argmax(axis=1))
+    peaks = np.maximum(heatmaps.max(axis=(1, 2)), other.max(axis=(1, 2)))
+    assert peaks.max() > 0.7, f"every heatmap of either class is (nearly) zero: peaks {peaks}"
+    return heatmaps, probabilities
 
 
 def random_images(count=4, seed=0):
@@ -91,10 +101,13 @@ def random_images(count=4, seed=0):
 @pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
 def test_every_project_model_gives_float32_maps_in_0_1(name, precision):
     keras.mixed_precision.set_global_policy(precision)
+    # Seeded: for some initial weights an untrained network's last feature map is dead on noise
+    # images (every map zero, rightly), which would hide the all-zero fallback; with seed 1 every
+    # network has a live one (seeds 0, 3 and 4 gave a dead large_cnn or compact_cnn).
+    keras.utils.set_random_seed(1)
     model = MODELS[name].build(SIZE)
     images = random_images()
-    heatmaps, probabilities = GradCAM.for_model(model).explain(images)
-    check_heatmaps(heatmaps, probabilities, len(images))
+    heatmaps, probabilities = explain_and_check(GradCAM.for_model(model), images)
     assert np.allclose(probabilities, keras.ops.convert_to_numpy(model(images)), atol=2e-2)
 
 
@@ -118,9 +131,7 @@ def test_nested_backbone_feature_map_is_found_and_explained(precision):
     gradcam = GradCAM.for_model(model)
     assert gradcam.feature_layer == "backbone/backbone_conv2"
     images = random_images()
-    heatmaps, probabilities = gradcam.explain(images)
-    check_heatmaps(heatmaps, probabilities, len(images))
-    assert heatmaps.max() > 0  # a map, not an all-zero fallback
+    heatmaps, probabilities = explain_and_check(gradcam, images)
     assert np.allclose(probabilities, keras.ops.convert_to_numpy(model(images)), atol=2e-2)
 
 
@@ -132,7 +143,7 @@ def test_training_model_with_augmentation_in_front_is_explained_through_the_nest
     assert inference_network(model) is not model  # the network is nested behind the augmentation
     path = feature_layer_path(model)
     assert path[0].name == "compact_cnn" and path[-1].name == "stage4_conv2_relu"
-    check_heatmaps(*GradCAM.for_model(model).explain(random_images()), 4)
+    explain_and_check(GradCAM.for_model(model), random_images())
 
 
 def test_sequential_model_and_chosen_class():

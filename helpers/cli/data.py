@@ -9,7 +9,8 @@ from pathlib import Path
 
 import helpers.make_data
 from helpers.cli.program import run_program
-from helpers.make_data import HOLD_OUT_COUNT, prepare_data
+from helpers.errors import disk_full, is_disk_full
+from helpers.make_data import DATA_MB, HOLD_OUT_COUNT, prepare_data
 
 PROGRAM = "make data"
 
@@ -41,14 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Lay out the dataset as `args` say; raise a UserError when the data cannot be had."""
-    summary = prepare_data(
-        args.source,
-        Path(args.data_dir),
-        force=args.force,
-        sha256=args.sha256,
-        test_count=args.test_count,
-        seed=args.seed,
-    )
+    try:
+        summary = prepare_data(
+            args.source,
+            Path(args.data_dir),
+            force=args.force,
+            sha256=args.sha256,
+            test_count=args.test_count,
+            seed=args.seed,
+        )
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        raise disk_full(Path(args.data_dir), "make data", DATA_MB, "DATA_DIR") from None
     print(summary)
     return 0
 

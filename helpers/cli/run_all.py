@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from helpers.cli.program import run_program
-from helpers.config import ConfigError, load_config
-from helpers.errors import UserError
+from helpers.config import ConfigError, load_config, project_root
+from helpers.errors import UserError, disk_full, is_disk_full
 
 PROGRAM = "run-all"
 NO_DOWNLOAD_HELP = (
@@ -61,9 +61,10 @@ def run(args: argparse.Namespace) -> int:
     )
     from papermill.exceptions import PapermillExecutionError
 
-    from helpers.make_data import DataSourceError, DownloadError
+    from helpers.artifacts import RUNS
+    from helpers.make_data import DATA_MB, DataSourceError, DownloadError
     from helpers.modeling.networks import model_spec
-    from helpers.series import fetch_missing_data, run_series
+    from helpers.series import RUN_FOLDER_MB, fetch_missing_data, run_series
 
     model_spec(cfg.model)
     try:
@@ -71,9 +72,19 @@ def run(args: argparse.Namespace) -> int:
             fetch_missing_data(cfg, args.fetch_data)
     except (DownloadError, DataSourceError) as error:
         raise DataUnavailableError(f"{error}\n{NO_DOWNLOAD_HELP}") from None
+    except OSError as error:
+        if not is_disk_full(error):
+            raise
+        raise disk_full(cfg.data_dir, "make data", DATA_MB, "DATA_DIR") from None
     try:
         run = run_series(cfg)
-    except PapermillExecutionError as error:
+    except (PapermillExecutionError, OSError) as error:
+        if is_disk_full(error):  # in this process, or in a notebook's kernel
+            folder = cfg.run_dir or project_root() / RUNS
+            need = RUN_FOLDER_MB["synthetic" if cfg.synthetic else "photos"]
+            raise disk_full(folder, "a run", need, "RUN_DIR") from None
+        if not isinstance(error, PapermillExecutionError):
+            raise
         # papermill's message names the notebook and the cell that failed, with its traceback.
         print(f"{PROGRAM}: a notebook failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

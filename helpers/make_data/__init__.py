@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from helpers.make_data.archive import UnsafeArchiveError
 from helpers.make_data.download import DownloadError
-from helpers.make_data.prepare import HOLD_OUT_COUNT, prepare_data
+from helpers.make_data.prepare import DATA_MB, HOLD_OUT_COUNT, prepare_data
 from helpers.make_data.sources import DataSourceError, kaggle_credentials_present
 
 __all__ = [
+    "DATA_MB",
     "HOLD_OUT_COUNT",
     "DataSourceError",
     "DownloadError",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from helpers.errors import UserError
+from helpers.errors import UserError, is_disk_full
 
 CHUNK_BYTES = 1 << 20
 
@@ -105,6 +105,8 @@ def download(
                     received += len(chunk)
                     bar.update(len(chunk))
             except (http.client.IncompleteRead, ConnectionError, TimeoutError, OSError) as error:
+                if is_disk_full(error):
+                    raise  # not the connection: the program names the folder and the space
                 raise DownloadError(
                     f"the download of {url} broke off after {received:,} bytes "
                     f"({type(error).__name__}); "

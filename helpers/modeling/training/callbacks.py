@@ -221,5 +221,7 @@ def make_callbacks(
             update_freq="epoch",
             profile_batch=0,
         ),
-        keras.callbacks.BackupAndRestore(str(run.backup_dir)),
+        # Two states kept: when a kill or a full disk cuts the latest short, the one before it
+        # resumes the training (helpers.modeling.training.backup).
+        keras.callbacks.BackupAndRestore(str(run.backup_dir), double_checkpoint=True),
     ]

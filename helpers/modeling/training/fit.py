@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import helpers.quiet_tensorflow  # noqa: F401
 
-import h5py
 import keras
 import pandas as pd
 import tensorflow as tf
@@ -18,7 +16,9 @@ from helpers.artifacts import (
     atomic_write,
     point_latest_at,
 )
-from helpers.history import drop_torn_line, load_history, read_history
+from helpers.errors import first_line
+from helpers.history import cut_history, load_history, read_history
+from helpers.modeling.training.backup import backed_up_epochs
 from helpers.modeling.training.model import inference_network
 
 
@@ -32,43 +32,28 @@ def history_to_continue(run: RunPaths, resuming: bool | None = None) -> pd.DataF
     if resuming is None:
         resuming = run.backup_dir.exists() and run.history.is_file()
     if resuming:
-        check_backup(run)
-        history, torn = read_history(run.history)
-        if torn:
-            # CSVLogger appends: the next epoch's row must not be glued to the torn one.
-            drop_torn_line(run.history)
-            print(
-                f"{run.history}: its last line was cut short by the interruption and is left "
-                "out; the training resumes from its last backup"
-            )
-        return history
+        return _history_of_the_backup(run)
     run.history.unlink(missing_ok=True)
     return None
 
 
-BACKUP_REMEDY = (
-    "Delete that folder to train again from the first epoch (the run folder's other files stay), "
-    "or use a new run folder (RUN_DIR=...)."
-)
+def _history_of_the_backup(run: RunPaths) -> pd.DataFrame:
+    """The history's rows of the epochs the backup holds; history.csv cut back to them.
 
-
-def check_backup(run: RunPaths) -> None:
-    """Each file of an interrupted training's backup can be read; else an error naming it.
-
-    Keras would fail deep inside fit() on a backup cut short by a kill or a full disk.
+    CSVLogger appends, so a last line cut short by the interruption, or the row of an epoch that
+    ended after the last backup (it is trained again), must go first.
     """
-    for path in sorted(run.backup_dir.rglob("*")):
-        try:
-            if path.suffix == ".h5":
-                h5py.File(path, "r").close()
-            elif path.suffix == ".json":
-                json.loads(path.read_text())
-        except (OSError, ValueError) as error:
-            reason = str(error).strip().splitlines()[0]
-            raise DamagedRunFileError(
-                f"{path}, the backup of the interrupted training in {run.root}, is damaged "
-                f"({reason}). {BACKUP_REMEDY.replace('that folder', str(run.backup_dir))}"
-            ) from None
+    epochs = backed_up_epochs(run)
+    history, torn = read_history(run.history)
+    kept = history if epochs is None else history[history["epoch"] < epochs]
+    if torn or len(kept) < len(history):
+        cut_history(run.history, len(kept))
+        print(
+            f"{run.history}: kept its first {len(kept)} epochs, those the training's backup holds "
+            "(a line cut short, or an epoch ended after the backup, is left out); the training "
+            "resumes from there"
+        )
+    return kept
 
 
 def fit_epochs(
@@ -105,9 +90,9 @@ def save_best_network(run: RunPaths, model: keras.Model) -> pd.DataFrame:
     try:
         model.load_weights(run.checkpoint)
     except (OSError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0]
         raise DamagedRunFileError(
-            f"{run.checkpoint}, the best epoch's weights, cannot be loaded ({reason}). Delete "
+            f"{run.checkpoint}, the best epoch's weights, cannot be loaded ({first_line(error)}). "
+            "Delete "
             f"{run.checkpoint.parent} and {run.history.name} to train again, or use a new run "
             "folder (RUN_DIR=...)."
         ) from None
