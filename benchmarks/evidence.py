@@ -91,7 +91,7 @@ def _minutes(seconds: float) -> str:
 def run_row(folder: Path) -> str:
     """One results-table row, every figure read from the evidence folder of one run."""
     h = headline(RunPaths(folder))
-    budget = f", {h['train_minutes']}-minute budget" if h.get("train_minutes") else ""
+    budget = f", {h['train_minutes']:g}-minute budget" if h.get("train_minutes") else ""
     return (
         f"| [{folder.name}](evidence/runs/{folder.name}/) | {h['cpu']} | "
         f"`{h['model']}`, {h['image_size']} px, {h['precision']}{budget} | "
@@ -183,13 +183,15 @@ def pages_with_evidence() -> list[Path]:
 
 
 def write_tables() -> list[Path]:
-    """Rewrite the evidence tables of the docs in place; return the files that changed."""
-    changed = []
-    for path in pages_with_evidence():
-        text = path.read_text()
-        if rendered(text) != text:
-            write_text(path, rendered(text))
-            changed.append(path)
+    """Rewrite the evidence tables of the docs in place; return the files that changed.
+
+    Every table is rendered before any page is written: a missing file changes no page.
+    """
+    pages = {path: path.read_text() for path in pages_with_evidence()}
+    new = {path: rendered(text) for path, text in pages.items()}
+    changed = [path for path in pages if new[path] != pages[path]]
+    for path in changed:
+        write_text(path, new[path])
     return changed
 
 
