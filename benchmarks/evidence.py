@@ -55,17 +55,29 @@ def _without_pictures(notebook: dict) -> dict:
     return notebook
 
 
+def _copy(
+    source: Path, target: Path, files: tuple[str, ...], made_by: str, optional: tuple[str, ...] = ()
+) -> Path:
+    """Copy `files` (each required), and those of `optional` that are there, to `target`."""
+    missing = [f for f in files if not (source / f).is_file()]
+    if missing:
+        raise EvidenceError(f"{source} has no {', '.join(missing)}: keep a finished {made_by}")
+    target.mkdir(parents=True, exist_ok=True)
+    for file in files + tuple(f for f in optional if (source / f).is_file()):
+        shutil.copyfile(source / file, target / file)
+    return target
+
+
 def keep_run(run_dir: Path, name: str) -> Path:
     """Copy a run folder's evidence to docs/evidence/runs/<name>/; return that folder."""
-    run_dir = Path(run_dir)
-    missing = [f for f in RUN_FILES if not (run_dir / f).is_file()]
-    if missing:
-        raise EvidenceError(f"{run_dir} has no {', '.join(missing)}: keep a finished make run-all")
-    target = evidence_root() / "runs" / name
-    target.mkdir(parents=True, exist_ok=True)
-    for file in RUN_FILES + tuple(f for f in OPTIONAL_RUN_FILES if (run_dir / f).is_file()):
-        shutil.copyfile(run_dir / file, target / file)
-    for notebook in sorted(run_dir.glob("[0-9][0-9]_*.ipynb")):
+    target = _copy(
+        Path(run_dir),
+        evidence_root() / "runs" / name,
+        RUN_FILES,
+        "make run-all",
+        OPTIONAL_RUN_FILES,
+    )
+    for notebook in sorted(Path(run_dir).glob("[0-9][0-9]_*.ipynb")):
         content = _without_pictures(json.loads(notebook.read_text()))
         write_text(target / notebook.name, json.dumps(content, indent=1, ensure_ascii=False) + "\n")
     return target
@@ -73,15 +85,7 @@ def keep_run(run_dir: Path, name: str) -> Path:
 
 def keep_bench(bench_dir: Path, name: str) -> Path:
     """Copy a `make bench` folder's results and machine to docs/evidence/bench/<name>/."""
-    bench_dir = Path(bench_dir)
-    missing = [f for f in BENCH_FILES if not (bench_dir / f).is_file()]
-    if missing:
-        raise EvidenceError(f"{bench_dir} has no {', '.join(missing)}: keep a finished make bench")
-    target = evidence_root() / "bench" / name
-    target.mkdir(parents=True, exist_ok=True)
-    for file in BENCH_FILES:
-        shutil.copyfile(bench_dir / file, target / file)
-    return target
+    return _copy(Path(bench_dir), evidence_root() / "bench" / name, BENCH_FILES, "make bench")
 
 
 def _minutes(seconds: float) -> str:
