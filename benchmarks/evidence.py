@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
 from benchmarks.suite import format_table
 from helpers.artifacts import RunPaths, write_text
 from helpers.config import project_root
@@ -77,7 +78,7 @@ def keep_run(run_dir: Path, name: str) -> Path:
         "make run-all",
         OPTIONAL_RUN_FILES,
     )
-    for notebook in sorted(Path(run_dir).glob("[0-9][0-9]_*.ipynb")):
+    for notebook in RunPaths(Path(run_dir)).executed_notebooks():
         content = _without_pictures(json.loads(notebook.read_text()))
         write_text(target / notebook.name, json.dumps(content, indent=1, ensure_ascii=False) + "\n")
     return target
@@ -199,16 +200,12 @@ def write_tables() -> list[Path]:
     return changed
 
 
-CHROMIUM = "/usr/bin/chromium"  # Debian's; Playwright drives it, never downloads one
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
 def screenshot(report: Path, picture: Path, width: int = 1100, height: int = 900) -> Path:
     """The top of a run's report.html as it opens in Chromium, saved as `picture` (PNG)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.goto(Path(report).resolve().as_uri())

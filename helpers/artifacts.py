@@ -98,6 +98,7 @@ def require(path: Path, notebook: str) -> Path:
 
 
 MODEL_FILE = "model.keras"  # the run's saved network, what make predict and make export use
+NUMBERED_NOTEBOOKS = "[0-9][0-9]_*.ipynb"  # the series' notebooks, in notebooks/ and run folders
 
 
 def _in_run(*parts: str) -> property:
@@ -129,6 +130,10 @@ class RunPaths:
     made_with = _in_run("made_with.json")  # the settings each file was made with (provenance)
     machine = _in_run("machine.json")  # the CPU and versions make run-all ran on
     report = _in_run("report.html")  # the executed notebooks as one page (helpers.report)
+
+    def executed_notebooks(self) -> list[Path]:
+        """The series' notebooks executed into the run folder, in their numbered order."""
+        return sorted(self.root.glob(NUMBERED_NOTEBOOKS))
 
     def figure(self, name: str) -> Path:
         """Path of figure `name` (a PNG in figures/)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.artifacts import write_json, write_text
+from helpers.artifacts import NUMBERED_NOTEBOOKS, write_json, write_text
 from helpers.config import project_root
 
 WORKING_COPIES = "lab"  # the folder, beside notebooks/, that `make lab` serves (git ignores it)
@@ -25,7 +25,7 @@ RECORD = ".copied.json"  # each copy's SHA-256 as written, to tell the reader's 
 
 def notebook_paths(root: Path | None = None) -> list[Path]:
     """The series' notebooks, in their numbered order."""
-    notebooks = sorted((root or project_root()).joinpath("notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = sorted((root or project_root()).joinpath("notebooks").glob(NUMBERED_NOTEBOOKS))
     if not notebooks:
         raise FileNotFoundError(
             f"no numbered notebooks in {(root or project_root()) / 'notebooks'}"

@@ -37,9 +37,9 @@ HEADLINE_LABELS = {
 }
 
 
-def headline_html(run: RunPaths) -> str:
+def headline_html(run: RunPaths, seconds: dict[str, float]) -> str:
     """The run's headline figures as an HTML table; each value cell names its figure."""
-    figures = headline(run)
+    figures = headline(run, seconds)
     rows = "\n".join(
         f'<tr><th>{label}</th><td data-figure="{name}">{html.escape(str(figures[name]))}</td></tr>'
         for name, label in HEADLINE_LABELS.items()
@@ -68,12 +68,12 @@ def combined_notebook(run: RunPaths) -> nbformat.NotebookNode:
         "The executed notebooks of this run, code left out (the notebooks beside this file "
         "have it). Figures of the run:",
         "",
-        headline_html(run),
+        headline_html(run, seconds),
         "",
         "Settings: `config.yaml` beside this file.",
     ]
     cells = [nbformat.v4.new_markdown_cell("\n".join(summary))]
-    for path in sorted(run.root.glob("[0-9][0-9]_*.ipynb")):
+    for path in run.executed_notebooks():
         notebook = nbformat.read(path, as_version=4)
         took = f" ({seconds[path.name]:,.0f} s)" if path.name in seconds else ""
         cells.append(nbformat.v4.new_markdown_cell(f"---\n*{path.name}{took}*"))

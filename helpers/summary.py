@@ -64,7 +64,7 @@ def record_machine(run: RunPaths) -> None:
 def notebook_seconds(run: RunPaths) -> dict[str, float]:
     """Each executed notebook's wall time in the run folder, as papermill recorded it."""
     seconds = {}
-    for path in sorted(run.root.glob("[0-9][0-9]_*.ipynb")):
+    for path in run.executed_notebooks():
         duration = json.loads(path.read_text())["metadata"].get("papermill", {}).get("duration")
         if duration is not None:
             seconds[path.name] = round(float(duration), 1)
@@ -75,8 +75,11 @@ def _read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def headline(run: RunPaths) -> dict[str, Any]:
-    """The run's settings and figures that matter most; a figure the run did not make is absent."""
+def headline(run: RunPaths, seconds: dict[str, float] | None = None) -> dict[str, Any]:
+    """The run's settings and figures that matter most; a figure the run did not make is absent.
+
+    `seconds`: the notebooks' wall times when the caller has read them already (notebook_seconds).
+    """
     settings = read_yaml_settings(run.config)
     figures: dict[str, Any] = {
         name: settings.get(name)
@@ -100,7 +103,7 @@ def headline(run: RunPaths) -> dict[str, Any]:
             "test_log_loss": round(test["log_loss"], 4),
             "test_images": test["n_images"],
         }
-    seconds = notebook_seconds(run)
+    seconds = notebook_seconds(run) if seconds is None else seconds
     if seconds:
         figures["series_s"] = round(sum(seconds.values()), 1)
     machine = _read_json(run.machine)

@@ -9,16 +9,9 @@ import pytest
 from disks import small_disk_at
 from image_files import write_image
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS
+
 REAL_DATA_ENV = "REAL_DATA_DIR"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 @pytest.fixture

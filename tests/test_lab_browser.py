@@ -25,12 +25,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.notebooks import WORKING_COPIES, prepare_working_copies
+from helpers.notebooks import WORKING_COPIES, notebook_paths, prepare_working_copies
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebook_paths(ROOT)
 SERVER_START_S = 120
 NOTEBOOK_OPEN_S = 180
 NOTEBOOK_RUN_S = 600  # the smoke training takes ~30 s alone; a shared 2-core machine is slower

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the report of the run folder `args` name; raise a UserError if it holds no run."""
     root = args.run_dir or project_root() / RUNS / LATEST
     run = RunPaths(root)
-    if not run.config.is_file() or not any(root.glob("[0-9][0-9]_*.ipynb")):
+    if not run.config.is_file() or not run.executed_notebooks():
         raise UsageError(
             f"{root} holds no executed notebooks and config.yaml: give the folder of a run "
             "(RUN_DIR=runs/<folder>), one that make run-all or the notebooks wrote."
