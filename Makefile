@@ -28,6 +28,7 @@ LAB_ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # make bench: the labelled photos (train/, test1/) it measures on, and extra arguments for it.
 BENCH_DATA ?= $(if $(wildcard ../shared/datasets/kaggle-cats-dogs-128/train),../shared/datasets/kaggle-cats-dogs-128,data)
 BENCH_ARGS ?=
+SCALE_SIZES ?=
 
 # make predict / make export: the saved model (default runs/latest/model.keras), the images, a CSV.
 MODEL_FILE ?=
@@ -35,7 +36,7 @@ IMAGES ?=
 OUTPUT ?=
 LABELS ?=
 
-.PHONY: help install lock data run-all report evidence test test-unit test-fast test-numerics lint format clean lab notebooks bench predict \
+.PHONY: help install lock data run-all report evidence test test-unit test-fast test-numerics lint format clean lab notebooks bench bench-scale predict \
 	export tensorboard
 
 help: ## List the targets
@@ -133,7 +134,7 @@ NUMERICS_COMMAND = for onednn in 1 0; do \
 		echo "== TF_ENABLE_ONEDNN_OPTS=$$onednn: the recipe test in $$precision"; \
 		TF_ENABLE_ONEDNN_OPTS=$$onednn CATSDOGS_PRECISION=$$precision \
 		REAL_DATA_DIR=$(REAL_DATA_DIR) $(BIN)/python -m pytest -q -s \
-			tests/test_end_to_end.py -k real_subset || exit 1; done;) \
+			tests/test_recipe.py || exit 1; done;) \
 	done
 
 test-numerics: $(STAMP) ## The tests and notebooks along each numeric path: oneDNN on/off, bfloat16 CPU or not (REAL_DATA_DIR=... adds the recipe test in each precision)
@@ -163,6 +164,9 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")
 	$(BIN)/python -m benchmarks --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
+
+bench-scale: $(STAMP) ## Index, duplicate check, split, make data and pipeline memory at 25k/50k/100k photos (BENCH_DATA=..., SCALE_SIZES="25000 50000 100000")
+	$(BIN)/python -m benchmarks.scale --data-dir "$(BENCH_DATA)" $(if $(SCALE_SIZES),--sizes $(SCALE_SIZES))
 
 predict: $(STAMP) ## Predict cat or dog for images, folders, globs (IMAGES="a.jpg dir/", MODEL_FILE=..., OUTPUT=p.csv, FORCE=1, LABELS=...)
 	$(call show,$(PREDICT_COMMAND))

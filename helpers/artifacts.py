@@ -120,6 +120,8 @@ class RunPaths:
     checkpoint = _in_run("checkpoints", "best.weights.h5")
     backup_dir = _in_run("checkpoints", "backup")
     phases = _in_run("checkpoints", "phases.json")  # a pretrained backbone's phase 1 is done
+    # The training ended and its network is not saved yet (an interruption came between).
+    fit_finished = _in_run("checkpoints", "fit_finished.txt")
     history = _in_run("history.csv")
     tensorboard = _in_run("tensorboard")
     figures = _in_run("figures")

@@ -60,3 +60,28 @@ def disk_full(folder: Path, what: str, need_mb: int, setting: str) -> DiskFullEr
         f"{need_mb:,} MB there. Free some space, or give it a folder on another disk "
         f"({setting}=...), then run the same command again: it goes on from where it stopped."
     )
+
+
+class NotWritableError(UserError, OSError):
+    """A folder a program writes into is read-only, or not the user's to write in."""
+
+
+NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def is_not_writable(error: BaseException) -> bool:
+    """Whether `error` is a refused write: here, or in a notebook's kernel (its message)."""
+    if isinstance(error, OSError):
+        return error.errno in NOT_WRITABLE
+    # From a kernel only the message is known: a read-only disk is sure to be a write refused,
+    # "permission denied" could be a read.
+    return f"[Errno {errno.EROFS}]" in str(error)
+
+
+def not_writable(folder: Path, what: str, setting: str) -> NotWritableError:
+    """The error for a folder `what` cannot write in."""
+    return NotWritableError(
+        f"{what} cannot write in {folder}: it is read-only, or not yours to write in. Give it a "
+        f"folder it can write in ({setting}=...), or make this one writable, then run the same "
+        "command again."
+    )

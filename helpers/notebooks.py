@@ -39,6 +39,35 @@ def needs_test_images(notebook: Path) -> bool:
     return bool(metadata.get("catsdogs", {}).get("needs_test_images"))
 
 
+def _code_cells(notebook: dict) -> list[str]:
+    return [
+        "".join(cell["source"])
+        for cell in notebook["cells"]
+        if cell["cell_type"] == "code"
+        and "injected-parameters" not in cell["metadata"].get("tags", [])
+    ]
+
+
+def already_executed(executed: Path, notebook: Path, parameters: dict) -> bool:
+    """Whether `executed` is `notebook`'s code run to its end by papermill with `parameters`.
+
+    A copy still running, stopped by an error, cut short by a kill, run with other settings, or
+    of code that has changed since, is not.
+    """
+    try:
+        done = json.loads(executed.read_text())
+        record = done["metadata"]["papermill"]
+    except (OSError, ValueError, KeyError):
+        return False
+    finished = record.get("end_time") is not None and not record.get("exception")
+    same_settings = record.get("parameters") == json.loads(json.dumps(parameters))
+    return (
+        finished
+        and same_settings
+        and _code_cells(done) == _code_cells(json.loads(notebook.read_text()))
+    )
+
+
 def without_outputs(notebook: Path) -> str:
     """The notebook's text with every output and execution count cleared."""
     content = nbformat.read(notebook, as_version=4)

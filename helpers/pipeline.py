@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -183,6 +184,33 @@ def _labelled_images(
     if bad_images == "skip":
         dataset = dataset.ignore_errors()  # a file that passed the checks but still fails to decode
     return dataset
+
+
+# The decoded images are cached in memory when they take at most this share of the memory
+# available as the training starts; past it, each epoch reads the files again (slower, flat memory).
+CACHE_SHARE = 0.5
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable; else the free pages)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def cache_bytes(n_images: int, image_size: int) -> int:
+    """The memory the cache of `n_images` decoded images takes: uint8 pixels and a one-hot label."""
+    return n_images * (image_size * image_size * 3 + 4 * len(CLASS_NAMES))
+
+
+def cache_fits(n_images: int, image_size: int) -> bool:
+    """Whether `n_images` decoded images fit in CACHE_SHARE of the memory available now."""
+    return cache_bytes(n_images, image_size) <= CACHE_SHARE * available_memory()
 
 
 def make_dataset(

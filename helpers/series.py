@@ -19,7 +19,7 @@ from helpers.layout import TRAIN_DIR
 from helpers.locks import folder_lock
 from helpers.make_data import prepare_data
 from helpers.modeling.networks import BACKBONES, weights_file
-from helpers.notebooks import needs_test_images, notebook_paths
+from helpers.notebooks import already_executed, needs_test_images, notebook_paths
 from helpers.report import write_report
 from helpers.summary import record_machine
 from helpers.synthetic import ensure_synthetic_dataset
@@ -109,7 +109,13 @@ def _run_notebooks(cfg: Config, notebooks: list[Path], has_test_images: bool) ->
 
     run = open_run(cfg)
     record_machine(run)
-    settings = dataclasses.replace(cfg, run_dir=run.root).to_dict()
+    # The whole resolved config as overrides: the kernel's own CATSDOGS_* environment cannot
+    # change it.
+    parameters = {
+        "config_file": str(run.config),
+        "overrides": dataclasses.replace(cfg, run_dir=run.root).to_dict(),
+    }
+    going_on = True  # from where an interrupted run of the same command in this folder stopped
     for notebook in notebooks:
         if not has_test_images and needs_test_images(notebook):
             print(
@@ -118,13 +124,20 @@ def _run_notebooks(cfg: Config, notebooks: list[Path], has_test_images: bool) ->
                 flush=True,
             )
             continue
+        executed = run.root / notebook.name
+        if going_on and already_executed(executed, notebook, parameters):
+            print(
+                f"[run-all] {notebook.name}: already run to its end in this run folder with "
+                f"these settings, kept (delete {executed} to run it again)",
+                flush=True,
+            )
+            continue
+        going_on = False  # a notebook runs again: every later one reads what it writes
         print(f"[run-all] {notebook.name}", flush=True)
         papermill.execute_notebook(
             str(notebook),
-            str(run.root / notebook.name),
-            # The whole resolved config as overrides: the kernel's own CATSDOGS_* environment
-            # cannot change it.
-            parameters={"config_file": str(run.config), "overrides": settings},
+            str(executed),
+            parameters=parameters,
             cwd=str(notebook.parent),
             progress_bar=False,
             kernel_manager_class=LocalKernelManager,

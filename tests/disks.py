@@ -28,3 +28,8 @@ def small_disk_at(disk: Path, size: str = "2m"):
         yield resize
     finally:
         subprocess.run(["umount", "--lazy", str(disk)], check=False)
+
+
+def make_read_only(disk: Path) -> None:
+    """Remount the tmpfs at `disk` read-only: even root cannot write there then."""
+    subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)

@@ -188,3 +188,36 @@ def test_only_an_image_that_shrinks_takes_the_antialiased_filter(tmp_path, size,
     expected = tf.image.resize(decoded, (24, 24), antialias=antialias)
     batch = next(iter(make_dataset([str(path)], image_size=24, batch_size=1)))
     np.testing.assert_array_equal(batch.numpy()[0], np.clip(np.round(expected.numpy()), 0, 255))
+
+
+def test_the_cache_is_refused_when_the_decoded_images_would_not_fit_in_memory(
+    kaggle_dir, tmp_path, monkeypatch, capsys
+):
+    from helpers.config import load_config
+    from helpers.dataset import list_labelled_images
+    from helpers.modeling.training import make_split_datasets
+    from helpers.pipeline import CACHE_SHARE, cache_bytes, cache_fits
+
+    assert cache_bytes(100_000, 72) == 100_000 * (72 * 72 * 3 + 8)  # 1.45 GiB
+    monkeypatch.setattr("helpers.pipeline.available_memory", lambda: 2 * cache_bytes(1000, 72))
+    assert cache_fits(1000, 72) and not cache_fits(1001, 72)
+    assert CACHE_SHARE == 0.5
+
+    split = list_labelled_images(kaggle_dir)
+    split = split.assign(subset=["train", "val"] * (len(split) // 2))
+    cfg = load_config(overrides={"data_dir": str(kaggle_dir), "image_size": 32})
+
+    def stages(dataset) -> list[str]:
+        names = []
+        while dataset is not None:
+            names.append(type(dataset).__name__)
+            dataset = getattr(dataset, "_input_dataset", None)
+        return names
+
+    monkeypatch.setattr("helpers.pipeline.available_memory", lambda: 2 * cache_bytes(20, 32))
+    train, _ = make_split_datasets(cfg, split)
+    assert "CacheDataset" in stages(train) and capsys.readouterr().out == ""
+    monkeypatch.setattr("helpers.pipeline.available_memory", lambda: 2 * cache_bytes(19, 32))
+    train, _ = make_split_datasets(cfg, split)
+    assert "CacheDataset" not in stages(train)
+    assert "not cached, each epoch reads the files again" in capsys.readouterr().out

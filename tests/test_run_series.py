@@ -1,3 +1,4 @@
+import dataclasses
 import shutil
 
 import pytest
@@ -174,3 +175,86 @@ def test_runs_started_in_the_same_second_get_a_folder_each(tmp_path, monkeypatch
     assert first.run_dir == tmp_path / "runs" / "20261201-120000-default"
     assert second.run_dir == tmp_path / "runs" / "20261201-120000-default-2"
     assert first.run_dir.is_dir() and second.run_dir.is_dir()
+
+
+def test_run_all_again_goes_on_from_the_notebook_that_did_not_finish(
+    kaggle_dir, tmp_path, monkeypatch, capsys
+):
+    import json
+
+    from helpers import series
+
+    executed, fail_at = [], {"03_train_cnn.ipynb"}
+
+    def papermill_like(input_path, output_path, parameters, **kwargs):
+        """Writes the executed copy as papermill does: its record, end_time once it finished."""
+        name = input_path.rsplit("/", 1)[-1]
+        executed.append(name)
+        notebook = json.loads(open(input_path).read())
+        notebook["metadata"]["papermill"] = {
+            "parameters": parameters,
+            "end_time": None if name in fail_at else "2026-12-02T00:00:00+00:00",
+            "exception": name in fail_at or None,
+        }
+        open(output_path, "w").write(json.dumps(notebook))
+        if name in fail_at:
+            raise RuntimeError("killed")
+
+    monkeypatch.setattr("papermill.execute_notebook", papermill_like)
+    monkeypatch.setattr(series, "write_report", lambda run: run)
+    cfg = load_config(overrides={"data_dir": str(kaggle_dir), "run_dir": str(tmp_path / "run")})
+    with pytest.raises(RuntimeError):
+        series.run_series(cfg)
+    assert executed == ["01_data_exploration.ipynb", "02_augmentation_preview.ipynb"] + [
+        "03_train_cnn.ipynb"
+    ]
+
+    executed.clear()
+    fail_at.clear()
+    series.run_series(cfg)
+    assert executed == [path.name for path in notebook_paths()][2:]
+    assert "01_data_exploration.ipynb: already run to its end in this run folder" in (
+        capsys.readouterr().out
+    )
+
+    # Other settings run every notebook again; so does a notebook whose code has changed.
+    executed.clear()
+    series.run_series(dataclasses.replace(cfg, epochs=cfg.epochs + 1))
+    assert len(executed) == 6
+
+
+def test_a_notebook_copy_counts_as_run_only_when_whole_finished_and_of_the_same_code(tmp_path):
+    import json
+
+    from helpers.notebooks import already_executed
+
+    source = notebook_paths()[0]
+    parameters = {"config_file": "c.yaml", "overrides": {"epochs": 3}}
+    copy = tmp_path / source.name
+
+    def write(end_time="2026-12-02T00:00:00+00:00", exception=None, code=None, params=parameters):
+        notebook = json.loads(source.read_text())
+        notebook["metadata"]["papermill"] = {
+            "parameters": params,
+            "end_time": end_time,
+            "exception": exception,
+        }
+        if code is not None:
+            next(c for c in notebook["cells"] if c["cell_type"] == "code")["source"] = code
+        copy.write_text(json.dumps(notebook))
+
+    write()
+    assert already_executed(copy, source, parameters)
+    for damage in (
+        {"end_time": None},  # still running, or killed
+        {"exception": True},  # a cell failed
+        {"params": {"config_file": "c.yaml", "overrides": {"epochs": 4}}},
+        {"code": "print('edited')"},
+    ):
+        write(**damage)
+        assert not already_executed(copy, source, parameters), damage
+    write()
+    copy.write_text(copy.read_text()[:500])  # cut short mid-write
+    assert not already_executed(copy, source, parameters)
+    copy.unlink()
+    assert not already_executed(copy, source, parameters)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import helpers.make_data
 from helpers.cli.program import run_program
-from helpers.errors import disk_full, is_disk_full
+from helpers.errors import disk_full, is_disk_full, is_not_writable, not_writable
 from helpers.make_data import DATA_MB, HOLD_OUT_COUNT, prepare_data
 
 PROGRAM = "make data"
@@ -52,9 +52,11 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     except OSError as error:
-        if not is_disk_full(error):
-            raise
-        raise disk_full(Path(args.data_dir), "make data", DATA_MB, "DATA_DIR") from None
+        if is_disk_full(error):
+            raise disk_full(Path(args.data_dir), "make data", DATA_MB, "DATA_DIR") from None
+        if is_not_writable(error):
+            raise not_writable(Path(args.data_dir), "make data", "DATA_DIR") from None
+        raise
     print(summary)
     return 0
 

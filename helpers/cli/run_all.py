@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from helpers.cli.program import run_program
 from helpers.config import ConfigError, load_config, project_root
-from helpers.errors import UserError, disk_full, is_disk_full
+from helpers.errors import UserError, disk_full, is_disk_full, is_not_writable, not_writable
 
 PROGRAM = "run-all"
 NO_DOWNLOAD_HELP = (
@@ -73,16 +74,25 @@ def run(args: argparse.Namespace) -> int:
     except (DownloadError, DataSourceError) as error:
         raise DataUnavailableError(f"{error}\n{NO_DOWNLOAD_HELP}") from None
     except OSError as error:
-        if not is_disk_full(error):
-            raise
-        raise disk_full(cfg.data_dir, "make data", DATA_MB, "DATA_DIR") from None
+        if is_disk_full(error):
+            raise disk_full(cfg.data_dir, "make data", DATA_MB, "DATA_DIR") from None
+        if is_not_writable(error):
+            raise not_writable(cfg.data_dir, "make data", "DATA_DIR") from None
+        raise
     try:
         run = run_series(cfg)
     except (PapermillExecutionError, OSError) as error:
+        folder = cfg.run_dir or project_root() / RUNS
         if is_disk_full(error):  # in this process, or in a notebook's kernel
-            folder = cfg.run_dir or project_root() / RUNS
             need = RUN_FOLDER_MB["synthetic" if cfg.synthetic else "photos"]
             raise disk_full(folder, "a run", need, "RUN_DIR") from None
+        if is_not_writable(error):
+            # The photos are only read, but the smoke profile generates its own in DATA_DIR.
+            written = Path(getattr(error, "filename", None) or folder).absolute()
+            in_data = written.is_relative_to(cfg.data_dir.absolute())
+            if in_data and not written.is_relative_to(Path(folder).absolute()):
+                raise not_writable(cfg.data_dir, "a run", "DATA_DIR") from None
+            raise not_writable(folder, "a run", "RUN_DIR") from None
         if not isinstance(error, PapermillExecutionError):
             raise
         # papermill's message names the notebook and the cell that failed, with its traceback.

@@ -17,7 +17,9 @@ from helpers.make_data.arrange import lay_out
 from helpers.make_data.cleaning import DUPLICATES, MANIFEST, QUARANTINE, clean_dataset
 from helpers.make_data.sources import DataSourceError, fetch_source
 
-LAID_OUT = (TRAIN_DIR, TEST_DIR, TEST_LABELS, MANIFEST, DUPLICATES, QUARANTINE)
+# What make data lays out, in the order it is moved into place: train/ last, since its presence
+# says the data is there (a kill between two moves leaves no train/, and the next run redoes it).
+LAID_OUT = (TEST_DIR, TEST_LABELS, MANIFEST, DUPLICATES, QUARANTINE, TRAIN_DIR)
 HOLD_OUT_COUNT = 2500  # labelled test photos held out from a source that has no test set
 # The space make data needs: the Kaggle photos' archive (786 MB) and the photos laid out beside it,
 # with room to spare; said when the disk fills.
@@ -114,11 +116,11 @@ def prepare_data(
                 if folder.is_dir() and not any(folder.iterdir()):
                     folder.rmdir()
             raise
-        return _lay_out_and_clean(fetched, data_dir, force, test_count, seed, progress)
+        return _lay_out_and_clean(fetched, data_dir, test_count, seed, progress)
 
 
 def _lay_out_and_clean(
-    fetched: Path, data_dir: Path, force: bool, test_count: int, seed: int, progress: bool
+    fetched: Path, data_dir: Path, test_count: int, seed: int, progress: bool
 ) -> str:
     """Unpack the fetched source beside `data_dir`, lay it out, clean it, move it into place."""
     work = Path(tempfile.mkdtemp(prefix=".make-data-", dir=data_dir))
@@ -127,7 +129,9 @@ def _lay_out_and_clean(
         out = work / "out"
         layout = lay_out(root, out, move=root != fetched, test_count=test_count, seed=seed)
         manifest, quarantined = clean_dataset(out, progress=progress)
-        aside = _set_aside(data_dir) if force else None
+        # Whatever stands in the way (the old data with FORCE=1, the part of a dataset an
+        # interrupted make data moved in, files of the user's) is kept aside, never overwritten.
+        aside = _set_aside(data_dir)
         for name in LAID_OUT:
             if (out / name).exists():
                 os.replace(out / name, data_dir / name)

@@ -1,8 +1,10 @@
-"""A 127.0.0.1 HTTP server for the make_data tests: files by path, Range, dropped connections."""
+"""A 127.0.0.1 HTTP server for the make_data tests: files by path, Range, dropped connections,
+a slow link."""
 
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,6 +17,7 @@ class FixtureServer:
         self.files: dict[str, bytes] = {}
         self.drop_after: dict[str, int] = {}
         self.ranges: list[str | None] = []
+        self.bytes_per_second: int | None = None  # a slow link, for a download long enough to kill
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,7 +43,12 @@ class FixtureServer:
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
                 cut = server.drop_after.pop(self.path, None)
-                self.wfile.write(data[start:cut] if cut is not None else data[start:])
+                body = data[start:cut] if cut is not None else data[start:]
+                chunk = server.bytes_per_second or len(body) or 1
+                for offset in range(0, len(body), max(chunk // 20, 1)):
+                    self.wfile.write(body[offset : offset + max(chunk // 20, 1)])
+                    if server.bytes_per_second:
+                        time.sleep(0.05)
                 if cut is not None:
                     self.wfile.flush()
                     self.close_connection = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from archives import PETIMAGES_FILES, make_zip, sha256
@@ -155,3 +157,60 @@ def test_zip_slip_and_links_are_refused_and_nothing_is_written(server, tmp_path)
             prepare_data(f"{server.url}/{name}", data_dir, progress=False)
         assert sorted(p.name for p in data_dir.iterdir()) == ["downloads"]
     assert not list(tmp_path.rglob("escaped*"))
+
+
+@pytest.mark.parametrize("moved", range(6))
+def test_a_kill_between_the_moves_into_place_leaves_no_train_folder_and_is_redone(
+    server, tmp_path, monkeypatch, moved
+):
+    # The moves take microseconds, too short a window for the kill test to hit by chance: here
+    # the kill comes after `moved` of them, each time.
+    from helpers.make_data import prepare
+    from helpers.make_data.prepare import LAID_OUT
+
+    archive = make_zip(PETIMAGES_FILES)
+    server.files["/kagglecatsanddogs.zip"] = archive
+    data_dir = tmp_path / "data"
+    url = f"{server.url}/kagglecatsanddogs.zip"
+    replace, into_place = prepare.os.replace, []
+
+    def killed_after_some(source, destination):
+        if Path(destination).parent == data_dir:
+            if len(into_place) == moved:
+                raise KeyboardInterrupt  # SIGKILL, as far as the files can tell
+            into_place.append(Path(destination).name)
+        replace(source, destination)
+
+    monkeypatch.setattr(prepare.os, "replace", killed_after_some)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_data(url, data_dir, test_count=2, progress=False)
+    monkeypatch.undo()
+    assert into_place == list(LAID_OUT[:moved]) and "train" not in into_place
+
+    summary = prepare_data(url, data_dir, test_count=2, progress=False)  # the same command again
+    assert "all as the manifest lists them" in prepare.verify_existing(data_dir)
+    if moved:  # what the killed run had moved in is kept aside, not overwritten
+        aside = next(data_dir.glob("replaced-*"))
+        assert sorted(p.name for p in aside.iterdir()) == sorted(into_place)
+        assert str(aside) in summary
+
+
+def test_make_data_hashes_each_photo_once(server, tmp_path, monkeypatch):
+    import hashlib
+    from types import SimpleNamespace
+
+    from helpers import image_check
+
+    hashed: list[bytes] = []
+
+    def counting_sha256(data: bytes = b""):
+        hashed.append(data)
+        return hashlib.sha256(data)
+
+    monkeypatch.setattr(image_check, "hashlib", SimpleNamespace(sha256=counting_sha256))
+    server.files["/kagglecatsanddogs.zip"] = make_zip(PETIMAGES_FILES)
+    data_dir = tmp_path / "data"
+    prepare_data(f"{server.url}/kagglecatsanddogs.zip", data_dir, test_count=0, progress=False)
+    photos = [name for name in PETIMAGES_FILES if name.endswith(".jpg")]
+    assert len(hashed) == len(photos)  # each read once, hashed once (the same pass decodes it)
+    assert sorted(hashed) == sorted(PETIMAGES_FILES[name] for name in photos)

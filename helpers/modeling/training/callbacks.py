@@ -8,14 +8,17 @@ one is a Keras schedule: helpers.modeling.training.optimizer).
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import time
+from pathlib import Path
 
 import helpers.quiet_tensorflow  # noqa: F401
 
 import keras
 import pandas as pd
 
-from helpers.artifacts import RunPaths, write_json
+from helpers.artifacts import RunPaths, atomic_write, write_json
 from helpers.config import Config
 from helpers.modeling.training.optimizer import budgeted
 
@@ -157,6 +160,61 @@ class PhaseOneDone(keras.callbacks.Callback):
         write_json({"head_epochs": head_epochs, "fine_tune": fine_tune}, self.run.phases)
 
 
+def _staging(path: Path, suffix: str) -> Path:
+    """A hidden file beside `path` that Keras writes in place of it: `.<stem>.writing<suffix>`."""
+    return path.with_name(f".{path.name.removesuffix(suffix)}.writing{suffix}")
+
+
+class BestWeights(keras.callbacks.ModelCheckpoint):
+    """ModelCheckpoint of the best epoch's weights, never seen half-written under its name.
+
+    Keras saves in place; here it saves to a staging file beside, moved into place once whole, so
+    a kill or a full disk mid-save leaves the previous best epoch's weights as they were.
+    """
+
+    def __init__(self, path: Path, **kwargs) -> None:
+        self.path = Path(path)
+        self.staging = _staging(self.path, ".weights.h5")
+        super().__init__(str(self.staging), save_weights_only=True, **kwargs)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        self.staging.unlink(missing_ok=True)  # cut short by an interruption
+        super().on_train_begin(logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        if self.staging.exists():  # saved this epoch
+            os.replace(self.staging, self.path)
+
+
+class HistoryFile(keras.callbacks.CSVLogger):
+    """CSVLogger (appending) whose file is never seen with a row cut short.
+
+    Keras appends to the file it writes: here it appends to a staging copy, which replaces the
+    history file whole after each epoch.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.staging = _staging(self.path, ".csv")
+        super().__init__(str(self.staging), append=True)
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        if self.path.exists():
+            shutil.copyfile(self.path, self.staging)
+        else:
+            self.staging.unlink(missing_ok=True)
+        super().on_train_begin(logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)  # the row is written and flushed
+        atomic_write(self.path, lambda tmp: shutil.copyfile(self.staging, tmp))
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        super().on_train_end(logs)
+        self.staging.unlink(missing_ok=True)
+
+
 def make_callbacks(
     cfg: Config,
     run: RunPaths,
@@ -176,11 +234,10 @@ def make_callbacks(
     elapsed = float(previous["elapsed_s"].max()) if previous is not None else 0.0
     callbacks: list[keras.callbacks.Callback] = [
         WallClock(elapsed),
-        keras.callbacks.ModelCheckpoint(
-            str(run.checkpoint),
+        BestWeights(
+            run.checkpoint,
             monitor="val_loss",
             save_best_only=True,
-            save_weights_only=True,
             initial_value_threshold=float(previous["val_loss"].min())
             if previous is not None
             else None,
@@ -211,7 +268,7 @@ def make_callbacks(
     elif cfg.train_minutes is not None:
         callbacks.append(TimeBudget(cfg.train_minutes, elapsed))
     return callbacks + [
-        keras.callbacks.CSVLogger(str(run.history), append=True),
+        HistoryFile(run.history),
         # Epoch scalars only (loss, accuracy, learning rate): no histograms, graph or profiling,
         # whose cost would show in a 2-core training step. `make tensorboard` serves them.
         keras.callbacks.TensorBoard(

@@ -28,7 +28,7 @@ from helpers.artifacts import RunPaths
 from helpers.config import Config
 from helpers.modeling.networks import fine_tune_layer_count, set_phase
 from helpers.modeling.training.callbacks import PhaseLog, PhaseOneDone, TimeBudget, make_callbacks
-from helpers.modeling.training.fit import fit_epochs, history_to_continue, save_best_network
+from helpers.modeling.training.fit import fit_epochs, fit_then_save, history_to_continue
 from helpers.modeling.training.model import inference_network
 from helpers.modeling.training.optimizer import compile_model, make_optimizer
 
@@ -81,33 +81,48 @@ def train_in_two_phases(
     """Train the head, fine-tune the backbone's top, save the best epoch's network; the history."""
     network = inference_network(model)
     state_path = run.phases
-    if not state_path.is_file():
-        print(f"Phase 1: the new head on the frozen backbone, {cfg.epochs} epochs")
-        set_phase(network, 1)
-        fit_epochs(model, train_ds, val_ds, phase_callbacks(cfg, run, 1, None), epochs=cfg.epochs)
-    state = json.loads(state_path.read_text())
-    if state["fine_tune"]:
-        layers = fine_tune_layer_count(network, cfg)
-        print(
-            f"Phase 2: fine-tuning the backbone's top {layers} layers at learning rate "
-            f"{cfg.fine_tune_learning_rate:g}, {cfg.fine_tune_epochs} epochs"
-        )
-        with other_phase_optimizer_ignored():
-            # From phase 1's best epoch; a phase-2 backup wins later.
-            model.load_weights(run.checkpoint)
-        set_phase(network, 2, layers)
-        compile_model(model, fine_tune_optimizer(cfg))
-        start = int(state["head_epochs"])
-        callbacks = phase_callbacks(cfg, run, 2, resuming=True)
-        fit_epochs(
-            model,
-            train_ds,
-            val_ds,
-            callbacks,
-            epochs=start + cfg.fine_tune_epochs,
-            initial_epoch=start,
-        )
+
+    def fit() -> None:
+        if not state_path.is_file():
+            print(f"Phase 1: the new head on the frozen backbone, {cfg.epochs} epochs")
+            set_phase(network, 1)
+            callbacks = phase_callbacks(cfg, run, 1, None)
+            fit_epochs(model, train_ds, val_ds, callbacks, epochs=cfg.epochs)
+        state = json.loads(state_path.read_text())
+        if state["fine_tune"]:
+            _fine_tune(cfg, run, model, train_ds, val_ds, int(state["head_epochs"]))
+
     with other_phase_optimizer_ignored():
-        history = save_best_network(run, model)
-    state_path.unlink()  # training is complete: a re-run starts afresh
-    return history
+        # The phase record goes once the network is saved: a re-run then starts afresh.
+        return fit_then_save(run, model, fit, leftovers=[state_path])
+
+
+def _fine_tune(
+    cfg: Config,
+    run: RunPaths,
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+    start: int,
+) -> None:
+    """Phase 2: the backbone's top layers trained with the head, from phase 1's best epoch."""
+    network = inference_network(model)
+    layers = fine_tune_layer_count(network, cfg)
+    print(
+        f"Phase 2: fine-tuning the backbone's top {layers} layers at learning rate "
+        f"{cfg.fine_tune_learning_rate:g}, {cfg.fine_tune_epochs} epochs"
+    )
+    with other_phase_optimizer_ignored():
+        # From phase 1's best epoch; a phase-2 backup wins later.
+        model.load_weights(run.checkpoint)
+    set_phase(network, 2, layers)
+    compile_model(model, fine_tune_optimizer(cfg))
+    callbacks = phase_callbacks(cfg, run, 2, resuming=True)
+    fit_epochs(
+        model,
+        train_ds,
+        val_ds,
+        callbacks,
+        epochs=start + cfg.fine_tune_epochs,
+        initial_epoch=start,
+    )

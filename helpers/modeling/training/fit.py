@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import helpers.quiet_tensorflow  # noqa: F401
 
@@ -15,6 +17,7 @@ from helpers.artifacts import (
     RunPaths,
     atomic_write,
     point_latest_at,
+    write_text,
 )
 from helpers.errors import first_line
 from helpers.history import cut_history, load_history, read_history
@@ -40,8 +43,8 @@ def history_to_continue(run: RunPaths, resuming: bool | None = None) -> pd.DataF
 def _history_of_the_backup(run: RunPaths) -> pd.DataFrame:
     """The history's rows of the epochs the backup holds; history.csv cut back to them.
 
-    CSVLogger appends, so a last line cut short by the interruption, or the row of an epoch that
-    ended after the last backup (it is trained again), must go first.
+    The row of an epoch that ended after the last backup (it is trained again) must go first, as
+    must a last line cut short (history files written before HistoryFile replaced them whole).
     """
     epochs = backed_up_epochs(run)
     history, torn = read_history(run.history)
@@ -80,6 +83,29 @@ def fit_epochs(
             shuffle=False,  # the dataset shuffles itself, seeded
             verbose=2,
         )
+
+
+def fit_then_save(
+    run: RunPaths, model: keras.Model, fit: Callable[[], None], leftovers: Sequence[Path] = ()
+) -> pd.DataFrame:
+    """Run the training `fit`, save the best epoch's network, delete `leftovers`; the history.
+
+    A training that ended but was interrupted before its network was saved (a kill, a full disk)
+    is not run again: its network is saved.
+    """
+    if run.fit_finished.is_file():
+        print(
+            f"{run.fit_finished}: the training had ended when it was interrupted; its best "
+            "epoch's network is saved now"
+        )
+    else:
+        fit()
+        write_text(run.fit_finished, "the training ended; its network is saved next\n")
+    history = save_best_network(run, model)
+    for path in leftovers:
+        path.unlink(missing_ok=True)
+    run.fit_finished.unlink()  # last: a re-run now starts a new training
+    return history
 
 
 def save_best_network(run: RunPaths, model: keras.Model) -> pd.DataFrame:

@@ -20,8 +20,14 @@ from helpers.dataset import image_paths
 from helpers.modeling.networks import BACKBONES
 from helpers.modeling.training.callbacks import make_callbacks
 from helpers.modeling.training.fine_tune import train_in_two_phases
-from helpers.modeling.training.fit import fit_epochs, history_to_continue, save_best_network
-from helpers.pipeline import make_dataset
+from helpers.modeling.training.fit import fit_epochs, fit_then_save, history_to_continue
+from helpers.pipeline import (
+    CACHE_SHARE,
+    available_memory,
+    cache_bytes,
+    cache_fits,
+    make_dataset,
+)
 from helpers.provenance import check_made_with, record_made_with
 
 
@@ -31,13 +37,21 @@ def make_split_datasets(
     """The training dataset (cached, shuffled) and the validation dataset (cached)."""
     train = split[split["subset"] == "train"]
     val = split[split["subset"] == "val"]
+    cache = cfg.cache and cache_fits(len(split), cfg.image_size)
+    if cfg.cache and not cache:
+        size_gb = cache_bytes(len(split), cfg.image_size) / 2**30
+        print(
+            f"The {len(split):,} decoded images ({size_gb:.1f} GB) would take more than "
+            f"{CACHE_SHARE:.0%} of the memory available "
+            f"({available_memory() / 2**30:.1f} GB): not cached, each epoch reads the files again."
+        )
     train_ds = make_dataset(
         image_paths(cfg, train["filename"]),
         train["label"].tolist(),
         image_size=cfg.image_size,
         batch_size=cfg.batch_size,
         shuffle_buffer=cfg.shuffle_buffer,
-        cache=cfg.cache,
+        cache=cache,
         seed=cfg.seed,
         bad_images=cfg.bad_images,
     )
@@ -46,7 +60,7 @@ def make_split_datasets(
         val["label"].tolist(),
         image_size=cfg.image_size,
         batch_size=cfg.batch_size,
-        cache=cfg.cache,
+        cache=cache,
         bad_images=cfg.bad_images,
     )
     return train_ds, val_ds
@@ -74,6 +88,9 @@ def train_model(
     record_made_with(cfg, run, "training")
     if cfg.model in BACKBONES:
         return train_in_two_phases(cfg, run, model, train_ds, val_ds)
-    callbacks = make_callbacks(cfg, run, steps_per_epoch, history_to_continue(run))
-    fit_epochs(model, train_ds, val_ds, callbacks, epochs=cfg.epochs)
-    return save_best_network(run, model)
+
+    def fit() -> None:
+        callbacks = make_callbacks(cfg, run, steps_per_epoch, history_to_continue(run))
+        fit_epochs(model, train_ds, val_ds, callbacks, epochs=cfg.epochs)
+
+    return fit_then_save(run, model, fit)
