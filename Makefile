@@ -36,7 +36,7 @@ IMAGES ?=
 OUTPUT ?=
 LABELS ?=
 
-.PHONY: help install lock data run-all report evidence test test-unit test-fast test-numerics lint format clean lab notebooks bench bench-scale predict \
+.PHONY: help install lock data run-all report evidence test test-unit test-fast test-kills test-numerics lint format clean lab notebooks bench bench-scale predict \
 	export tensorboard
 
 help: ## List the targets
@@ -105,9 +105,10 @@ run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile
 report: $(STAMP) ## Write report.html, a run's notebooks on one page, again (RUN_DIR=runs/<folder>; default runs/latest)
 	$(BIN)/python -m helpers.cli.report $(if $(RUN_DIR),--run-dir "$(RUN_DIR)")
 
-evidence: $(STAMP) ## Keep a run's or a bench's figures in docs/evidence/, redo the docs' tables (RUN_DIR=... or BENCH_DIR=..., NAME=...)
-	$(BIN)/python -m benchmarks.evidence $(if $(RUN_DIR),keep-run "$(RUN_DIR)" "$(NAME)",$(if \
-		$(BENCH_DIR),keep-bench "$(BENCH_DIR)" "$(NAME)",tables))
+evidence: $(STAMP) ## Keep a run's or a measurement's figures in docs/evidence/, redo the docs' tables (RUN_DIR=, BENCH_DIR=, SCALE_DIR= or KILLS_DIR=..., NAME=...)
+	$(BIN)/python -m benchmarks.evidence $(or $(if $(RUN_DIR),keep-run "$(RUN_DIR)" "$(NAME)"),$(if \
+		$(BENCH_DIR),keep-bench "$(BENCH_DIR)" "$(NAME)"),$(if $(SCALE_DIR),keep-scale \
+		"$(SCALE_DIR)" "$(NAME)"),$(if $(KILLS_DIR),keep-kills "$(KILLS_DIR)" "$(NAME)"),tables)
 
 test: lint $(BENCH_STAMP) ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
 	$(call show,$(TEST_COMMAND))
@@ -136,6 +137,12 @@ NUMERICS_COMMAND = for onednn in 1 0; do \
 		REAL_DATA_DIR=$(REAL_DATA_DIR) $(BIN)/python -m pytest -q -s \
 			tests/test_recipe.py || exit 1; done;) \
 	done
+
+test-kills: $(STAMP) ## The fault-injection tests alone (SIGKILL at seeded moments); their table in bench/kills-<date-time>/
+	@out=bench/kills-$$(date +%Y%m%d-%H%M%S); mkdir -p $$out; \
+	KILL_REPORT=$$out/kills.jsonl $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup \
+		tests/test_kills.py tests/make_data/test_data_kills.py tests/test_end_to_end.py \
+		-k "killed_anywhere" && echo "wrote $$out/kills.jsonl (make evidence KILLS_DIR=$$out NAME=...)"
 
 test-numerics: $(STAMP) ## The tests and notebooks along each numeric path: oneDNN on/off, bfloat16 CPU or not (REAL_DATA_DIR=... adds the recipe test in each precision)
 	@$(NUMERICS_COMMAND)

@@ -2,17 +2,19 @@
 
 `keep-run` copies a run folder's small machine-written files under docs/evidence/runs/<name>/
 (settings, history, metrics, machine, and the executed notebooks without their pictures, which
-hold each notebook's wall time); `keep-bench` copies a `make bench` folder's results and machine
-under docs/evidence/bench/<name>/. `tables` rewrites each table of the docs that sits between
-`<!-- evidence: ... -->` and `<!-- /evidence -->` from those files, so a figure in it cannot be
-typed by hand: tests/benchmarks/test_evidence.py fails when a table and its evidence differ.
-`screenshot` takes the picture of a run's report.html that README shows.
+hold each notebook's wall time); `keep-bench`, `keep-scale` and `keep-kills` copy a `make bench`,
+`make bench-scale` or `make test-kills` folder's results and machine under
+docs/evidence/<bench|scale|kills>/<name>/. `tables` rewrites each table of the docs that sits
+between `<!-- evidence: ... -->` and `<!-- /evidence -->` from those files, so a figure in it
+cannot be typed by hand: tests/benchmarks/test_evidence.py fails when a table and its evidence
+differ. `screenshot` takes the picture of a run's report.html that README shows.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -30,7 +32,13 @@ EVIDENCE = Path("docs") / "evidence"  # under the project root
 EVIDENCE_ONLY = ("docs/results.md", "docs/speed.md")  # pages where every table is evidence
 RUN_FILES = ("config.yaml", "history.csv", "test_metrics.json", "calibration.json", "machine.json")
 OPTIONAL_RUN_FILES = ("model_export_check.csv",)  # make export's check, when it was run
-BENCH_FILES = ("results.json", "machine.json")
+# What each kept measurement holds, by kind: make bench, make bench-scale, make test-kills.
+MEASUREMENT_FILES = {
+    "bench": ("results.json", "machine.json"),
+    "scale": ("scale.csv", "machine.json"),
+    "kills": ("kills.jsonl", "machine.json"),
+}
+MADE_BY = {"bench": "make bench", "scale": "make bench-scale", "kills": "make test-kills"}
 BLOCK = re.compile(
     r"(<!-- evidence: (?P<what>[a-z]+)(?: (?P<name>[\w.-]+))? -->\n)"
     r"(?P<body>.*?)(<!-- /evidence -->)",
@@ -84,9 +92,11 @@ def keep_run(run_dir: Path, name: str) -> Path:
     return target
 
 
-def keep_bench(bench_dir: Path, name: str) -> Path:
-    """Copy a `make bench` folder's results and machine to docs/evidence/bench/<name>/."""
-    return _copy(Path(bench_dir), evidence_root() / "bench" / name, BENCH_FILES, "make bench")
+def keep_measurement(kind: str, folder: Path, name: str) -> Path:
+    """Copy a `make bench`, `make bench-scale` or `make test-kills` folder's results and machine
+    to docs/evidence/<kind>/<name>/."""
+    target = evidence_root() / kind / name
+    return _copy(Path(folder), target, MEASUREMENT_FILES[kind], MADE_BY[kind])
 
 
 def _minutes(seconds: float) -> str:
@@ -119,18 +129,70 @@ def runs_table() -> str:
     )
 
 
-def bench_table(name: str) -> str:
-    """The `make bench` tables of one kept bench run, headed by the machine they ran on."""
-    folder = evidence_root() / "bench" / name
+def _kept(kind: str, name: str) -> tuple[Path, str]:
+    """A kept measurement's folder and the line naming the machine it ran on."""
+    folder = evidence_root() / kind / name
     if not folder.is_dir():
-        raise EvidenceError(f"no bench evidence {folder}: keep-bench a make bench folder first")
-    results = json.loads((folder / "results.json").read_text())
+        raise EvidenceError(f"no {kind} evidence {folder}: keep-{kind} a {MADE_BY[kind]} folder")
     machine = json.loads((folder / "machine.json").read_text())
     cpu = machine["cpu"]
-    return (
+    return folder, (
         f"Measured on {cpu['model']} ({cpu['kind']}, {cpu['cores']} cores), commit "
-        f"`{machine['commit']}` ([evidence](evidence/bench/{name}/)).\n\n{format_table(results)}"
+        f"`{machine['commit']}` ([evidence](evidence/{kind}/{name}/))."
     )
+
+
+def bench_table(name: str) -> str:
+    """The `make bench` tables of one kept bench run, headed by the machine they ran on."""
+    folder, measured = _kept("bench", name)
+    return f"{measured}\n\n{format_table(json.loads((folder / 'results.json').read_text()))}"
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + " --- |" * len(frame.columns)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join(lines)
+
+
+def scale_table(name: str) -> str:
+    """make bench-scale's figures: seconds per stage and the pipeline's peak memory, by size."""
+    folder, measured = _kept("scale", name)
+    table = pd.read_csv(folder / "scale.csv")
+    shown = pd.DataFrame(
+        {
+            "photos": table["photos"].map("{:,}".format),
+            "index (decode + hash)": table["index_s"].map("{:.1f} s".format),
+            "duplicate check": table["duplicate_check_s"].map("{:.2f} s".format),
+            "split": table["split_s"].map("{:.2f} s".format),
+            "make data": table["make_data_s"].map("{:.1f} s".format),
+            "µs a photo (index / make data)": [
+                f"{a} / {b}"
+                for a, b in zip(
+                    table["us_per_photo_index"], table["us_per_photo_make_data"], strict=True
+                )
+            ],
+            "pipeline peak, streamed": table["streamed_peak_mib"].map("{:,.0f} MiB".format),
+            "pipeline peak, cached": table["cached_peak_mib"].map("{:,.0f} MiB".format),
+            "cache size (72 px)": table["cache_mib"].map("{:,} MiB".format),
+        }
+    )
+    return f"{measured}\n\n{_markdown(shown)}"
+
+
+def kills_table(name: str) -> str:
+    """make test-kills' report: per command, kills tried, runs recovered, files lost."""
+    folder, measured = _kept("kills", name)
+    rows = [json.loads(line) for line in (folder / "kills.jsonl").read_text().splitlines()]
+    shown = pd.DataFrame(
+        {
+            "command": [f"`{row['command']}`" for row in rows],
+            "kills": [row["kills"] for row in rows],
+            "recovered": [row["recovered"] for row in rows],
+            "files lost or half-written": [row["files_lost_or_half_written"] for row in rows],
+            "killed during": [row["moments"] for row in rows],
+        }
+    )
+    return f"{measured}\n\n{_markdown(shown)}"
 
 
 EXPORT_FORMATS = {
@@ -163,7 +225,13 @@ def export_table(name: str) -> str:
     )
 
 
-RENDERERS = {"runs": lambda _: runs_table(), "bench": bench_table, "export": export_table}
+RENDERERS = {
+    "runs": lambda _: runs_table(),
+    "bench": bench_table,
+    "export": export_table,
+    "scale": scale_table,
+    "kills": kills_table,
+}
 
 
 def render(what: str, name: str | None) -> str:
@@ -173,11 +241,19 @@ def render(what: str, name: str | None) -> str:
     return RENDERERS[what](name)
 
 
-def rendered(text: str) -> str:
-    """`text` with each evidence block rendered anew from the evidence files."""
-    return BLOCK.sub(
-        lambda m: f"{m.group(1)}{render(m.group('what'), m.group('name'))}\n{m.group(5)}", text
-    )
+def rendered(text: str, page: Path | None = None) -> str:
+    """`text` with each evidence block rendered anew from the evidence files.
+
+    The tables link to their evidence from docs/; on a page elsewhere (README) the links say so.
+    """
+    docs = project_root() / "docs"
+    base = "" if page is None or page.parent == docs else f"{os.path.relpath(docs, page.parent)}/"
+
+    def table(m: re.Match) -> str:
+        body = render(m.group("what"), m.group("name")).replace("](evidence/", f"]({base}evidence/")
+        return f"{m.group(1)}{body}\n{m.group(5)}"
+
+    return BLOCK.sub(table, text)
 
 
 def pages_with_evidence() -> list[Path]:
@@ -193,7 +269,7 @@ def write_tables() -> list[Path]:
     Every table is rendered before any page is written: a missing file changes no page.
     """
     pages = {path: path.read_text() for path in pages_with_evidence()}
-    new = {path: rendered(text) for path, text in pages.items()}
+    new = {path: rendered(text, path) for path, text in pages.items()}
     changed = [path for path in pages if new[path] != pages[path]]
     for path in changed:
         write_text(path, new[path])
@@ -218,7 +294,8 @@ def screenshot(report: Path, picture: Path, width: int = 1100, height: int = 900
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.evidence", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    for command, what in (("keep-run", "run folder"), ("keep-bench", "make bench folder")):
+    kinds = {"keep-run": "run folder", **{f"keep-{k}": f"{v} folder" for k, v in MADE_BY.items()}}
+    for command, what in kinds.items():
         sub = commands.add_parser(command, help=f"keep a {what}'s evidence, then the tables")
         sub.add_argument("folder", type=Path, help=f"the {what}")
         sub.add_argument("name", help="the evidence's name, e.g. 20261201-default-amx")
@@ -230,8 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "keep-run":
             print(f"kept: {keep_run(args.folder, args.name)}")
-        elif args.command == "keep-bench":
-            print(f"kept: {keep_bench(args.folder, args.name)}")
+        elif args.command != "tables" and args.command != "screenshot":
+            kind = args.command.removeprefix("keep-")
+            print(f"kept: {keep_measurement(kind, args.folder, args.name)}")
         elif args.command == "screenshot":
             print(f"written: {screenshot(args.report, args.picture)}")
             return 0

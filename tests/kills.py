@@ -21,6 +21,9 @@ from pathlib import Path
 
 import psutil
 
+from helpers.artifacts import write_json
+from helpers.summary import describe_machine
+
 POLL_S = 0.002  # how often a moment is looked for: a save of a few milliseconds is still caught
 
 
@@ -163,15 +166,19 @@ def kill_then_complete(
 ) -> KillReport:
     """Run `command` once per moment, killed there, `check`ing after each; then once to the end.
 
-    `check` returns what is wrong with the files (a half-written file under its final name, a file
-    of the user's gone); the report holds it all. The last run must complete (exit 0).
+    A run that ends before its moment comes ends the kills (the caller counts the kills that
+    landed). `check` returns what is wrong with the files (a half-written file under its final
+    name, a file of the user's gone); the report holds it all. The last run must complete.
     """
     report = KillReport(name)
     for moment in moments:
         attempt = run_once(command, env, moment, timeout)
         report.attempts.append(attempt)
-        if not attempt.killed and attempt.returncode != 0:
-            raise AssertionError(f"{name} failed before {moment.name}:\n{attempt.output[-3000:]}")
+        if not attempt.killed:  # it ended before the moment came: the moments left are moot
+            assert attempt.returncode == 0, f"{name} failed:\n{attempt.output[-3000:]}"
+            report.completed = True
+            report.findings += [f"after completing: {finding}" for finding in check()]
+            return report
         report.findings += [f"after a kill at {moment.name}: {finding}" for finding in check()]
     final = run_once(command, env, None, timeout)
     report.attempts.append(final)
@@ -192,6 +199,10 @@ KILL_REPORT = "KILL_REPORT"  # a JSON-lines file the kill tests add their rows t
 def record_kills(report: KillReport) -> None:
     """Add the report's row to $KILL_REPORT (make kills writes the reliability table from it)."""
     target = os.environ.get(KILL_REPORT)
-    if target:
-        with open(target, "a") as file:
-            file.write(json.dumps(report.row()) + "\n")
+    if not target:
+        return
+    with open(target, "a") as file:
+        file.write(json.dumps(report.row()) + "\n")
+    machine = Path(target).with_name("machine.json")
+    if not machine.exists():
+        write_json(describe_machine(), machine)

@@ -73,18 +73,18 @@ def test_predict_killed_anywhere_never_leaves_half_a_csv_and_then_completes(user
                 findings.append(f"{output.name} is half-written: {len(rows)} rows")
         return findings
 
-    # TensorFlow's import takes most of a prediction's time: the seeded moments spread over it,
-    # the photos, and the CSV's write.
+    # TensorFlow's import takes most of a prediction's 7 s: the seeded moments spread over it and
+    # the model's loading. (The CSV is written in less time than a look for it takes: the
+    # atomic write is tested directly, tests/test_predict.py.)
     moments = [
-        after_line(f"{delay:.1f} s in", "", delay) for delay in seeded_delays(31, 3, longest=8.0)
+        after_line(f"{delay:.1f} s in", "", delay) for delay in seeded_delays(31, 4, longest=5.0)
     ]
-    moments.append(while_exists("the write of the CSV", output.parent, ".predictions.*"))
     report = kill_then_complete(
         "make predict OUTPUT=", command, environment_without(), moments, check, timeout=300
     )
     record_kills(report)
     assert report.findings == []
-    assert report.kills >= 3, [(a.moment, a.killed, a.seconds) for a in report.attempts]
+    assert report.kills == 4, [(a.moment, a.killed, a.seconds) for a in report.attempts]
     assert len(pd.read_csv(output)) == PHOTOS
 
 
@@ -129,5 +129,5 @@ def test_export_killed_anywhere_never_leaves_half_an_export_and_then_completes(u
     )
     record_kills(report)
     assert report.findings == []
-    assert report.kills >= 4, [(a.moment, a.killed, a.seconds) for a in report.attempts]
+    assert report.kills == 5, [(a.moment, a.killed, a.seconds) for a in report.attempts]
     assert _whole_exports(model) == [] and (model.parent / "model_export_check.csv").is_file()

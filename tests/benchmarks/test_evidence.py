@@ -18,7 +18,7 @@ def test_each_evidence_table_of_the_docs_is_rendered_from_its_files():
     assert {ROOT / doc for doc in evidence.EVIDENCE_ONLY} <= set(pages)
     for page in pages:
         text = page.read_text()
-        assert evidence.rendered(text) == text, (
+        assert evidence.rendered(text, page) == text, (
             f"{page.name}: a table differs from its evidence under {evidence.EVIDENCE}/: "
             "run python -m benchmarks.evidence tables, never edit a figure by hand"
         )

@@ -70,7 +70,7 @@ def test_make_data_killed_anywhere_keeps_the_users_files_and_then_completes(serv
         ),
         while_exists("the extraction", data_dir, ".make-data-*/unpacked", next(delays) / 10),
         while_exists("the cleaning", data_dir, ".make-data-*/out/train", next(delays)),
-        while_exists("the moves into place", data_dir, "test1"),
+        while_exists("as the dataset appears in place", data_dir, "test1"),
     ]
     report = kill_then_complete(
         "make data", command, environment_without(), moments, check, timeout=300
