@@ -27,6 +27,12 @@ ROOT_ENV = ENV_PREFIX + "ROOT"
 
 LR_SCHEDULES = ("plateau", "cosine")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+# The networks by name (helpers.modeling.networks builds them, and a test holds its names to these):
+# trained from scratch, and pretrained ImageNet backbones with a new head. Here too so that a
+# setting is checked without TensorFlow.
+CNN_MODELS = ("seed_cnn", "slim_cnn", "compact_cnn", "large_cnn")
+BACKBONE_MODELS = ("mobilenet_v3_small", "efficientnet_v2_b0", "efficientnet_v2_s")
+MODEL_NAMES = CNN_MODELS + BACKBONE_MODELS
 TEST_TIME_ZOOMS = (1.0, 2.0)  # test_time_zoom's range: 1 turns it off
 TEST_TIME_ZOOM_RANGE = "between {:g} (off) and {:g}".format(*TEST_TIME_ZOOMS)
 BAD_IMAGE_MODES = ("skip", "stop")
@@ -148,6 +154,7 @@ def _optional(value: Any, check: Callable[[Any], bool]) -> bool:
 
 # Each setting's check and what the message says it must be, in one table.
 CHECKS: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
+    ("model", lambda c: c.model in MODEL_NAMES, "one of: " + ", ".join(MODEL_NAMES)),
     ("image_size", lambda c: c.image_size >= 16, "at least 16"),
     ("batch_size", lambda c: c.batch_size >= 1, "at least 1"),
     ("epochs", lambda c: c.epochs >= 1, "at least 1"),

@@ -13,12 +13,11 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 from helpers.artifacts import RUNS, RunPaths, open_run, run_paths
-from helpers.config import Config, project_root
+from helpers.config import BACKBONE_MODELS, Config, project_root
 from helpers.dataset import list_labelled_images, list_test_images
 from helpers.layout import TRAIN_DIR
 from helpers.locks import folder_lock
 from helpers.make_data import prepare_data
-from helpers.modeling.networks import BACKBONES, weights_file
 from helpers.notebooks import already_executed, needs_test_images, notebook_paths
 from helpers.report import write_report
 from helpers.summary import record_machine
@@ -46,7 +45,9 @@ def check_inputs(cfg: Config) -> bool:
     Training and validation need no test folder: without one, the notebooks that predict the
     test images are left out. A test folder that is there must be readable.
     """
-    if cfg.model in BACKBONES:
+    if cfg.model in BACKBONE_MODELS:
+        from helpers.modeling.networks import weights_file  # TensorFlow: only for a backbone
+
         weights_file(cfg)  # fetch the pretrained weights (or find cfg.weights) before any notebook
     if cfg.synthetic:
         ensure_synthetic_dataset(cfg)

@@ -305,5 +305,5 @@ def test_transfer_profiles_and_fine_tune_settings():
     with pytest.raises(ConfigError, match="fine_tune_layers=0 must be empty or at least 1"):
         load_config(overrides={"fine_tune_layers": 0}, environ={})
     choices = "seed_cnn, slim_cnn, compact_cnn, large_cnn, mobilenet_v3_small"
-    with pytest.raises(ValueError, match=f"choose one of: {choices}"):
-        build_model(load_config(overrides={**SMALL, "model": "resnet"}, environ={}))
+    with pytest.raises(ValueError, match=f"model='resnet' must be one of: {choices}"):
+        load_config(overrides={**SMALL, "model": "resnet"}, environ={})

@@ -167,6 +167,9 @@ LIGHT_MODULES = [
     "helpers.cli.run_all",
     "helpers.cli.data",
     "helpers.cli.lab",
+    # run-all's own process runs the notebooks, which import TensorFlow in their kernels: a kill
+    # and a re-run (tests/test_end_to_end.py) pay for its import once, not twice.
+    "helpers.series",
 ]
 WRONG_ARGUMENTS = [
     ("predict", [], "name at least one image file"),

@@ -74,6 +74,13 @@ def test_unknown_model_names_the_choices():
         model_spec("resnet")
 
 
+def test_the_settings_know_the_networks_by_the_names_they_are_built_by():
+    from helpers.config import BACKBONE_MODELS, CNN_MODELS, MODEL_NAMES
+
+    assert tuple(MODELS) == MODEL_NAMES and tuple(BACKBONES) == BACKBONE_MODELS
+    assert set(CNN_MODELS).isdisjoint(BACKBONE_MODELS)
+
+
 def test_cosine_schedule_warms_up_then_decays_to_zero():
     cfg = load_config(
         overrides={

@@ -55,7 +55,7 @@ def test_bad_settings_stop_at_once(tmp_path, capsys):
         main(["--profile", "smoke", "--set", "MODEL=vgg", "--set", f"RUN_DIR={tmp_path / 'run'}"])
         == 2
     )
-    assert "unknown model 'vgg'" in capsys.readouterr().err
+    assert "model='vgg' must be one of: seed_cnn" in capsys.readouterr().err
 
 
 def test_settings_are_checked_before_any_data_is_fetched(tmp_path, capsys):
@@ -64,7 +64,7 @@ def test_settings_are_checked_before_any_data_is_fetched(tmp_path, capsys):
     data_dir = tmp_path / "data"
     for bad, message in [
         ("EPOCHS=abc", "epochs='abc' is not a whole number"),
-        ("MODEL=resnet", "unknown model 'resnet'"),
+        ("MODEL=resnet", "model='resnet' must be one of: seed_cnn"),
         ("IMAGE_SIZE=8", "image_size=8 must be at least 16"),
     ]:
         code = main(["--fetch-data", source, "--set", f"DATA_DIR={data_dir}", "--set", bad])

@@ -64,10 +64,8 @@ def run(args: argparse.Namespace) -> int:
 
     from helpers.artifacts import RUNS
     from helpers.make_data import DATA_MB, DataSourceError, DownloadError
-    from helpers.modeling.networks import model_spec
     from helpers.series import RUN_FOLDER_MB, fetch_missing_data, run_series
 
-    model_spec(cfg.model)
     try:
         if args.fetch_data:
             fetch_missing_data(cfg, args.fetch_data)
