@@ -8,6 +8,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 
+# make install ACCEL=cuda (Linux x86-64): TensorFlow's CUDA build (tensorflow[and-cuda], with
+# NVIDIA's libraries) in place of tensorflow-cpu, at the locked version. .venv remembers it: every
+# later sync puts the CUDA build back, until make install ACCEL=cpu.
+ACCEL_RECORD := $(VENV)/.accel
+RECORDED_ACCEL := $(or $(shell cat $(ACCEL_RECORD) 2>/dev/null),cpu)
+ACCEL ?= $(RECORDED_ACCEL)
+$(if $(filter-out cpu cuda,$(ACCEL)),$(error ACCEL=$(ACCEL): choose cpu (the default) or cuda))
+
 # make data: where the dataset comes from (petimages, kaggle, or a path or URL of a zip or folder).
 SOURCE ?= petimages
 
@@ -17,7 +25,7 @@ CONFIG ?=
 RUN_SETTINGS := DATA_DIR TEST_DIR TEST_LABELS RUN_DIR EPOCHS IMAGE_SIZE BATCH_SIZE MODEL \
 	LEARNING_RATE WEIGHT_DECAY LR_SCHEDULE WARMUP_EPOCHS PRECISION TRAIN_MINUTES MAX_TRAIN_IMAGES \
 	VAL_FRACTION AUGMENT SEED TEST_TIME_FLIP TEST_TIME_ZOOM WEIGHTS FINE_TUNE_EPOCHS \
-	FINE_TUNE_LEARNING_RATE FORCE
+	FINE_TUNE_LEARNING_RATE DISTRIBUTE DEVICES FORCE
 
 # make lab: extra arguments for `jupyter lab` (LAB_ARGS="--port 8890 --no-browser"). Jupyter refuses
 # to run as root without --allow-root, so it is added for root only. PROFILE and the run-all
@@ -55,18 +63,35 @@ UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv sy
 # setuptools warns on every editable install that a folder named like the package may shadow it;
 # here that folder is the package itself. The warning is raised in the build backend's process.
 EDITABLE_QUIET := PYTHONWARNINGS="ignore:Editable installation"
+LOCKED_TENSORFLOW = $(shell $(PYTHON) -c "import tomllib; print(next(p['version'] for p in \
+	tomllib.load(open('uv.lock', 'rb'))['package'] if p['name'] == 'tensorflow-cpu'))")
+CUDA_TENSORFLOW := $(BIN)/uv pip uninstall --python $(BIN)/python --quiet tensorflow-cpu && \
+	$(BIN)/uv pip install --python $(BIN)/python --quiet "tensorflow[and-cuda]==$(LOCKED_TENSORFLOW)"
+# Around a sync, which installs the lock's tensorflow-cpu and removes what the lock lacks: the CUDA
+# build goes first (removed after tensorflow-cpu, it would take files they share), then comes back
+# where asked for.
+ACCEL_BEFORE_SYNC = $(if $(filter cuda,$(RECORDED_ACCEL)),$(BIN)/uv pip uninstall --python \
+	$(BIN)/python --quiet tensorflow)
+ACCEL_AFTER_SYNC = $(if $(filter cuda,$(ACCEL)),$(CUDA_TENSORFLOW))
 
-$(STAMP): pyproject.toml uv.lock
+# A change of ACCEL installs again.
+$(STAMP): pyproject.toml uv.lock $(if $(filter-out $(RECORDED_ACCEL),$(ACCEL)),accel-changed)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info < (3, 14) else "Python 3.11 to 3.13 is needed (TensorFlow has no wheels for others): make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	$(ACCEL_BEFORE_SYNC)
 	$(EDITABLE_QUIET) $(UV_SYNC) --extra dev
+	$(ACCEL_AFTER_SYNC)
+	echo $(ACCEL) > $(ACCEL_RECORD)
 	touch $(STAMP)
+
+.PHONY: accel-changed
+accel-changed:
 
 lock: ## Refresh uv.lock on purpose: the newest versions pyproject.toml allows (then make install)
 	$(if $(wildcard $(BIN)/uv),$(BIN)/uv,$(error make lock needs uv: run make install first)) lock --upgrade
 
-install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent)
+install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent; ACCEL=cuda: TensorFlow for NVIDIA GPUs)
 
 # The long command lines are variables: continued over lines for reading, they run and are shown
 # on one line each (make would echo a recipe's backslashes and tabs as written).
@@ -161,7 +186,9 @@ clean: ## Remove build and test caches (never data/, runs/ or bench/ results)
 	rm -rf .pytest_cache .ruff_cache *.egg-info
 
 $(BENCH_STAMP): $(STAMP)
+	$(ACCEL_BEFORE_SYNC)
 	$(EDITABLE_QUIET) $(UV_SYNC) --extra dev --extra bench
+	$(ACCEL_AFTER_SYNC)
 	@# tf-keras (the seed's ImageDataGenerator) is outside the lock: it requires the `tensorflow`
 	@# package, which would clash with tensorflow-cpu, so its release for the locked TensorFlow is
 	@# installed without dependencies.

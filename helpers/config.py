@@ -27,6 +27,7 @@ ROOT_ENV = ENV_PREFIX + "ROOT"
 
 LR_SCHEDULES = ("plateau", "cosine")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
+DISTRIBUTIONS = ("none", "mirrored")
 # The networks by name (helpers.modeling.networks builds them, and a test holds its names to these):
 # trained from scratch, and pretrained ImageNet backbones with a new head. Here too so that a
 # setting is checked without TensorFlow.
@@ -123,6 +124,11 @@ class Config:
     fine_tune_epochs: int = 5  # phase 2 epochs; 0: train the head only
     fine_tune_layers: int | None = None  # top backbone layers phase 2 unfreezes; None: its own
     fine_tune_learning_rate: float = 1e-5  # phase 2's constant rate, far below the head's
+    # "mirrored": train data-parallel on every GPU of this machine, or on `devices` logical CPU
+    # devices (tf.distribute.MirroredStrategy). batch_size stays the global batch, split between
+    # the devices, so the learning rate and the result are those of one device.
+    distribute: str = "none"
+    devices: int | None = None  # with distribute="mirrored" and no GPU: logical CPU devices
     # A run folder whose split or training files were made with other settings: stop and say so
     # (False), or set them aside in its replaced-<date-time>/ and make them anew (FORCE=1).
     force: bool = False
@@ -182,6 +188,12 @@ CHECKS: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
     ),
     ("fine_tune_learning_rate", lambda c: c.fine_tune_learning_rate > 0, "positive"),
     ("test_time_zoom", lambda c: valid_test_time_zoom(c.test_time_zoom), TEST_TIME_ZOOM_RANGE),
+    ("distribute", lambda c: c.distribute in DISTRIBUTIONS, " or ".join(DISTRIBUTIONS)),
+    (
+        "devices",
+        lambda c: _optional(c.devices, lambda v: v >= 1 and c.distribute == "mirrored"),
+        'empty, or at least 1 with distribute="mirrored"',
+    ),
 )
 
 # Profiles list only what differs from the default recipe (the dataclass defaults).

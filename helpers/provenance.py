@@ -33,6 +33,10 @@ _NOT_TRAINING = {
     "test_time_flip",
     "test_time_zoom",
     "force",
+    # The devices: the same training, its global batch split between them (a resumed training
+    # may continue on others).
+    "distribute",
+    "devices",
 }
 
 

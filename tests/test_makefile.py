@@ -121,3 +121,55 @@ def _read(fd: int) -> bytes:
         return os.read(fd, 4096)
     except OSError:
         return b""
+
+
+def _locked_tensorflow() -> str:
+    import tomllib
+
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    return next(p["version"] for p in lock["package"] if p["name"] == "tensorflow-cpu")
+
+
+def test_install_for_cuda_puts_the_cuda_build_of_the_locked_tensorflow_in_place(tmp_path):
+    venv = tmp_path / "venv"
+    command = ["make", "-s", "-n", f"VENV={venv}", "install", "ACCEL=cuda"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    sync = next(i for i, line in enumerate(lines) if " sync --locked" in line)
+    swap = next(i for i, line in enumerate(lines) if "tensorflow[and-cuda]" in line)
+    assert sync < swap, "the CUDA build comes after the sync, which installs tensorflow-cpu"
+    assert "uninstall --python" in lines[swap] and "tensorflow-cpu &&" in lines[swap]
+    assert f'"tensorflow[and-cuda]=={_locked_tensorflow()}"' in lines[swap]
+    assert f"echo cuda > {venv}/.accel" in lines
+
+
+def test_a_venv_that_runs_on_cuda_stays_on_cuda_through_later_syncs(tmp_path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / ".accel").write_text("cuda\n")
+    (venv / ".installed").touch()  # newer than pyproject.toml and uv.lock
+    # The bench extras' sync: the CUDA build out first, the lock's tensorflow-cpu, then CUDA again.
+    bench = _make(str(venv / ".bench-installed"), venv=venv).stdout.splitlines()
+    order = [
+        next(i for i, line in enumerate(bench) if line.endswith("--quiet tensorflow")),
+        next(i for i, line in enumerate(bench) if " sync --locked" in line),
+        next(i for i, line in enumerate(bench) if "tensorflow[and-cuda]" in line),
+    ]
+    assert order == sorted(order), bench
+    # Back to the CPU build: the sync alone, after the CUDA build is out.
+    back = subprocess.run(
+        ["make", "-s", "-n", f"VENV={venv}", "install", "ACCEL=cpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert "--quiet tensorflow\n" in back and "and-cuda" not in back
+    assert f"echo cpu > {venv}/.accel" in back
+
+
+def test_an_unknown_accelerator_is_refused_naming_the_choices(tmp_path):
+    result = _make("install", "ACCEL=rocm", venv=tmp_path / "venv")
+    assert result.returncode == 2
+    assert "ACCEL=rocm: choose cpu (the default) or cuda" in result.stderr

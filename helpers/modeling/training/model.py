@@ -3,31 +3,43 @@ network taken back out of it, which is what is saved and predicts."""
 
 from __future__ import annotations
 
+import contextlib
+
 import helpers.quiet_tensorflow  # noqa: F401
 
 import keras
+import tensorflow as tf
 
 from helpers.augmentation import build_augmentation
 from helpers.config import Config
 from helpers.modeling.networks import build_network
 from helpers.modeling.networks.heads import image_input
+from helpers.modeling.training.devices import synchronize_batch_norm
 from helpers.modeling.training.optimizer import compile_model, make_optimizer
 
 
-def build_model(cfg: Config, steps_per_epoch: int | None = None) -> keras.Model:
+def build_model(
+    cfg: Config,
+    steps_per_epoch: int | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> keras.Model:
     """The network named by cfg.model behind the training-only augmentation, compiled.
 
     The loss is categorical cross-entropy. The network computes in cfg.precision (Keras's global
-    dtype policy); `steps_per_epoch` is needed by the cosine learning-rate schedule.
+    dtype policy); `steps_per_epoch` is needed by the cosine learning-rate schedule. Built under
+    `strategy` (helpers.modeling.training.devices), it trains on the strategy's devices.
     """
-    network = build_network(cfg)
-    model = network
-    if cfg.augment:
-        inputs = image_input(cfg.image_size)
-        model = keras.Model(
-            inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training"
-        )
-    return compile_model(model, make_optimizer(cfg, steps_per_epoch))
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        network = build_network(cfg)
+        model = network
+        if cfg.augment:
+            inputs = image_input(cfg.image_size)
+            model = keras.Model(
+                inputs, network(build_augmentation(cfg)(inputs)), name=f"{cfg.model}_training"
+            )
+        if isinstance(strategy, tf.distribute.MirroredStrategy):
+            synchronize_batch_norm(model)
+        return compile_model(model, make_optimizer(cfg, steps_per_epoch))
 
 
 def inference_network(model: keras.Model) -> keras.Model:
