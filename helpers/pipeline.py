@@ -213,6 +213,17 @@ def cache_fits(n_images: int, image_size: int) -> bool:
     return cache_bytes(n_images, image_size) <= CACHE_SHARE * available_memory()
 
 
+def cache_refused(n_images: int, image_size: int) -> str | None:
+    """Why `n_images` decoded images are not cached (they would not fit); None when they fit."""
+    if cache_fits(n_images, image_size):
+        return None
+    return (
+        f"The {n_images:,} decoded images ({cache_bytes(n_images, image_size) / 2**30:.1f} GB) "
+        f"would take more than {CACHE_SHARE:.0%} of the memory available "
+        f"({available_memory() / 2**30:.1f} GB): not cached, each epoch reads the files again."
+    )
+
+
 def make_dataset(
     paths: Sequence[str],
     labels: Sequence[int] | None = None,

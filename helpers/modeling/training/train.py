@@ -21,13 +21,7 @@ from helpers.modeling.networks import BACKBONES
 from helpers.modeling.training.callbacks import make_callbacks
 from helpers.modeling.training.fine_tune import train_in_two_phases
 from helpers.modeling.training.fit import fit_epochs, fit_then_save, history_to_continue
-from helpers.pipeline import (
-    CACHE_SHARE,
-    available_memory,
-    cache_bytes,
-    cache_fits,
-    make_dataset,
-)
+from helpers.pipeline import cache_refused, make_dataset
 from helpers.provenance import check_made_with, record_made_with
 
 
@@ -37,14 +31,10 @@ def make_split_datasets(
     """The training dataset (cached, shuffled) and the validation dataset (cached)."""
     train = split[split["subset"] == "train"]
     val = split[split["subset"] == "val"]
-    cache = cfg.cache and cache_fits(len(split), cfg.image_size)
-    if cfg.cache and not cache:
-        size_gb = cache_bytes(len(split), cfg.image_size) / 2**30
-        print(
-            f"The {len(split):,} decoded images ({size_gb:.1f} GB) would take more than "
-            f"{CACHE_SHARE:.0%} of the memory available "
-            f"({available_memory() / 2**30:.1f} GB): not cached, each epoch reads the files again."
-        )
+    refused = cache_refused(len(split), cfg.image_size) if cfg.cache else None
+    if refused:
+        print(refused)
+    cache = cfg.cache and not refused
     train_ds = make_dataset(
         image_paths(cfg, train["filename"]),
         train["label"].tolist(),
