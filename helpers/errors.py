@@ -85,3 +85,15 @@ def not_writable(folder: Path, what: str, setting: str) -> NotWritableError:
         f"folder it can write in ({setting}=...), or make this one writable, then run the same "
         "command again."
     )
+
+
+def write_refused(
+    error: BaseException, folder: Path, what: str, need_mb: int, setting: str
+) -> UserError | None:
+    """The error to show for a write into `folder` that a full or read-only disk refused; None
+    for any other error."""
+    if is_disk_full(error):
+        return disk_full(folder, what, need_mb, setting)
+    if is_not_writable(error):
+        return not_writable(folder, what, setting)
+    return None

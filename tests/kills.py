@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from helpers.artifacts import write_json
+from helpers.config import ENV_PREFIX
 from helpers.summary import describe_machine
 
 POLL_S = 0.002  # how often a moment is looked for: a save of a few milliseconds is still caught
@@ -188,9 +189,9 @@ def kill_then_complete(
     return report
 
 
-def environment_without(prefix: str = "CATSDOGS_") -> dict[str, str]:
+def environment_without() -> dict[str, str]:
     """This process's environment without the project's settings (each test sets its own)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(prefix)}
+    return {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
 
 
 KILL_REPORT = "KILL_REPORT"  # a JSON-lines file the kill tests add their rows to, when set

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from kills import environment_without
 
 from helpers.notebooks import WORKING_COPIES, notebook_paths, prepare_working_copies
 
@@ -120,7 +121,7 @@ def lab_server(tmp_path: Path) -> Iterator[LabServer]:
 
     # The kernels inherit this environment: the smoke profile in throwaway folders, this checkout's
     # helpers first on the path, and Jupyter's own state kept out of the user's home folder.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("CATSDOGS_")}
+    env = environment_without()
     env.update(
         CATSDOGS_PROFILE="smoke",
         CATSDOGS_RUN_DIR=str(tmp_path / "runs" / "lab-session"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import helpers.make_data
 from helpers.cli.program import run_program
-from helpers.errors import disk_full, is_disk_full, is_not_writable, not_writable
+from helpers.errors import write_refused
 from helpers.make_data import DATA_MB, HOLD_OUT_COUNT, prepare_data
 
 PROGRAM = "make data"
@@ -52,11 +52,10 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
         )
     except OSError as error:
-        if is_disk_full(error):
-            raise disk_full(Path(args.data_dir), "make data", DATA_MB, "DATA_DIR") from None
-        if is_not_writable(error):
-            raise not_writable(Path(args.data_dir), "make data", "DATA_DIR") from None
-        raise
+        refused = write_refused(error, Path(args.data_dir), "make data", DATA_MB, "DATA_DIR")
+        if refused is None:
+            raise
+        raise refused from None
     print(summary)
     return 0
 

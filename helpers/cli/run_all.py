@@ -9,7 +9,14 @@ from pathlib import Path
 
 from helpers.cli.program import run_program
 from helpers.config import ConfigError, load_config, project_root
-from helpers.errors import UserError, disk_full, is_disk_full, is_not_writable, not_writable
+from helpers.errors import (
+    UserError,
+    disk_full,
+    is_disk_full,
+    is_not_writable,
+    not_writable,
+    write_refused,
+)
 
 PROGRAM = "run-all"
 NO_DOWNLOAD_HELP = (
@@ -72,11 +79,10 @@ def run(args: argparse.Namespace) -> int:
     except (DownloadError, DataSourceError) as error:
         raise DataUnavailableError(f"{error}\n{NO_DOWNLOAD_HELP}") from None
     except OSError as error:
-        if is_disk_full(error):
-            raise disk_full(cfg.data_dir, "make data", DATA_MB, "DATA_DIR") from None
-        if is_not_writable(error):
-            raise not_writable(cfg.data_dir, "make data", "DATA_DIR") from None
-        raise
+        refused = write_refused(error, cfg.data_dir, "make data", DATA_MB, "DATA_DIR")
+        if refused is None:
+            raise
+        raise refused from None
     try:
         run = run_series(cfg)
     except (PapermillExecutionError, OSError) as error:
