@@ -7,6 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
+JAX_STAMP := $(VENV)/.jax-installed
 
 # make install ACCEL=cuda (Linux x86-64): TensorFlow's CUDA build (tensorflow[and-cuda], with
 # NVIDIA's libraries) in place of tensorflow-cpu, at the locked version. .venv remembers it: every
@@ -73,6 +74,12 @@ CUDA_TENSORFLOW := $(BIN)/uv pip uninstall --python $(BIN)/python --quiet tensor
 ACCEL_BEFORE_SYNC = $(if $(filter cuda,$(RECORDED_ACCEL)),$(BIN)/uv pip uninstall --python \
 	$(BIN)/python --quiet tensorflow)
 ACCEL_AFTER_SYNC = $(if $(filter cuda,$(ACCEL)),$(CUDA_TENSORFLOW))
+# An extra (bench, jax) joins what is installed: --inexact keeps the other extra, where a plain
+# sync would take it out. Only the install's own sync is exact.
+UV_SYNC_EXTRA = $(EDITABLE_QUIET) $(UV_SYNC) --inexact --extra dev --extra $(1)
+# KERAS_BACKEND=jax (Keras's own variable) trains on JAX: the first command that asks for it
+# installs the lock's JAX; make test always does (it trains on JAX too).
+NEEDS_JAX := $(if $(filter jax,$(KERAS_BACKEND)),$(JAX_STAMP))
 
 # A change of ACCEL installs again.
 $(STAMP): pyproject.toml uv.lock $(if $(filter-out $(RECORDED_ACCEL),$(ACCEL)),accel-changed)
@@ -91,7 +98,7 @@ accel-changed:
 lock: ## Refresh uv.lock on purpose: the newest versions pyproject.toml allows (then make install)
 	$(if $(wildcard $(BIN)/uv),$(BIN)/uv,$(error make lock needs uv: run make install first)) lock --upgrade
 
-install: $(STAMP) ## Create .venv and install the package and its dependencies (idempotent; ACCEL=cuda: TensorFlow for NVIDIA GPUs)
+install: $(STAMP) $(NEEDS_JAX) ## Create .venv and install the package and its dependencies (idempotent; ACCEL=cuda: TensorFlow for NVIDIA GPUs)
 
 # The long command lines are variables: continued over lines for reading, they run and are shown
 # on one line each (make would echo a recipe's backslashes and tabs as written).
@@ -123,7 +130,7 @@ data: $(STAMP) ## Fetch, verify, lay out and clean the dataset in data/ (SOURCE=
 	$(call show,$(DATA_COMMAND))
 	@$(DATA_COMMAND)
 
-run-all: $(STAMP) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke|transfer, EPOCHS=5, DATA_DIR=..., WEIGHTS=..., CONFIG=settings.yaml)
+run-all: $(STAMP) $(NEEDS_JAX) ## Run notebooks 01-06 headless into runs/<date-time>-<profile>/ (PROFILE=smoke|transfer, EPOCHS=5, DATA_DIR=..., WEIGHTS=..., CONFIG=settings.yaml)
 	@# With the default data folder and no photos there yet, the settings are checked, then the
 	@# data is fetched as `make data` does (SOURCE=...), then the notebooks run.
 	$(call show,$(RUN_ALL_COMMAND))
@@ -137,7 +144,7 @@ evidence: $(STAMP) ## Keep a run's or a measurement's figures in docs/evidence/,
 		$(BENCH_DIR),keep-bench "$(BENCH_DIR)" "$(NAME)"),$(if $(SCALE_DIR),keep-scale \
 		"$(SCALE_DIR)" "$(NAME)"),$(if $(KILLS_DIR),keep-kills "$(KILLS_DIR)" "$(NAME)"),tables)
 
-test: lint $(BENCH_STAMP) ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
+test: lint $(BENCH_STAMP) $(JAX_STAMP) ## Lint, unit tests, strict nbval of the notebooks, end-to-end training tests (REAL_DATA_DIR=... adds real photos)
 	$(call show,$(TEST_COMMAND))
 	@$(TEST_COMMAND)
 
@@ -189,7 +196,7 @@ clean: ## Remove build and test caches (never data/, runs/ or bench/ results)
 
 $(BENCH_STAMP): $(STAMP)
 	$(ACCEL_BEFORE_SYNC)
-	$(EDITABLE_QUIET) $(UV_SYNC) --extra dev --extra bench
+	$(call UV_SYNC_EXTRA,bench)
 	$(ACCEL_AFTER_SYNC)
 	@# tf-keras (the seed's ImageDataGenerator) is outside the lock: it requires the `tensorflow`
 	@# package, which would clash with tensorflow-cpu, so its release for the locked TensorFlow is
@@ -198,7 +205,16 @@ $(BENCH_STAMP): $(STAMP)
 		"$$($(BIN)/python -m benchmarks.requirements)"
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")
+# JAX for CPUs from the lock; with ACCEL=cuda, the same version's CUDA build (jax[cuda12]).
+$(JAX_STAMP): $(STAMP)
+	$(ACCEL_BEFORE_SYNC)
+	$(call UV_SYNC_EXTRA,jax)
+	$(ACCEL_AFTER_SYNC)
+	$(if $(filter cuda,$(ACCEL)),$(BIN)/uv pip install --python $(BIN)/python --quiet \
+		"jax[cuda12]==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("jax"))')")
+	touch $(JAX_STAMP)
+
+bench: $(BENCH_STAMP) $(JAX_STAMP) ## Input pipeline, training, prediction and memory against the seed (BENCH_DATA=..., BENCH_ARGS="--repeats 5")
 	$(BIN)/python -m benchmarks --data-dir "$(BENCH_DATA)" $(BENCH_ARGS)
 
 bench-scale: $(STAMP) ## Index, duplicate check, split, make data and pipeline memory at 25k/50k/100k photos (BENCH_DATA=..., SCALE_SIZES="25000 50000 100000")
@@ -215,7 +231,7 @@ export: $(STAMP) ## Write SavedModel and LiteRT (float32, int8-weight) models be
 tensorboard: $(STAMP) ## TensorBoard on 127.0.0.1:6006 over every run's training logs in runs/
 	$(BIN)/python -m helpers.cli.tensorboard --logdir runs --host 127.0.0.1 --port 6006
 
-lab: $(STAMP) ## JupyterLab on localhost, on working copies of the notebooks in lab/ (PROFILE=smoke, DATA_DIR=..., LAB_ARGS=...)
+lab: $(STAMP) $(NEEDS_JAX) ## JupyterLab on localhost, on working copies of the notebooks in lab/ (PROFILE=smoke, DATA_DIR=..., LAB_ARGS=...)
 	$(if $(CONFIG),$(error make lab: CONFIG= cannot reach the notebooks; give the settings as \
 		VAR=value (PROFILE=, DATA_DIR=, EPOCHS=, ...) or set config_file in a notebook's first cell))
 	@# Lab runs and saves copies in lab/ (git ignores it): notebooks/ keeps the outputs nbval compares.

@@ -1,6 +1,7 @@
 """Training on one batch held in memory: the training rate with no input pipeline involved.
 
-Both the suite's hardware rows and the oneDNN comparison's training processes measure with it.
+The suite's hardware rows and the training processes of the oneDNN and backend comparisons
+measure with it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from helpers.modeling.training import build_model
 from helpers.pipeline import with_fixed_parallelism
 
 # The default network in float32: what `auto` picks on a CPU without fast bfloat16, which is where
-# TensorFlow leaves oneDNN off by itself (on CPUs with it, oneDNN is on either way).
-ONEDNN_TRAINING = {"precision": "float32"}
+# TensorFlow leaves oneDNN off by itself (on CPUs with it, oneDNN is on either way), and on JAX.
+FLOAT32_TRAINING = {"precision": "float32"}
 
 
 def batch_in_memory(images: tf.Tensor, labels: tf.Tensor) -> tf.data.Dataset:

@@ -17,10 +17,10 @@ import tensorflow as tf
 from benchmarks import seed_pipeline
 from benchmarks.full_size import make_full_size_copies
 from benchmarks.hardware import measure_peaks, model_flops, utilization
-from benchmarks.in_memory import ONEDNN_TRAINING, batch_in_memory, in_memory_training
+from benchmarks.in_memory import FLOAT32_TRAINING, batch_in_memory, in_memory_training
 from benchmarks.memory import measure_in_subprocess
-from benchmarks.onednn import onednn_rates
 from benchmarks.timing import Rates, interleaved
+from benchmarks.training_processes import BACKEND_SIDES, ONEDNN_SIDES, process_rates
 from helpers.augmentation import build_augmentation
 from helpers.config import Config, load_config
 from helpers.dataset import find_train_dir, list_labelled_images, list_test_images
@@ -328,14 +328,18 @@ def _training_rate(cfg: Config, repeats: int) -> dict:
     }
 
 
-def onednn_comparison(settings: BenchSettings) -> Comparison:
-    """The default network's training rate with oneDNN on (the project's setting) and off."""
-    rates = onednn_rates(settings.train_steps, settings.repeats)
-    cfg = load_config(overrides=ONEDNN_TRAINING, environ={})
+def process_comparison(sides: dict[str, dict[str, str]], settings: BenchSettings) -> Comparison:
+    """The default network's float32 training rate on the first side against the second.
+
+    oneDNN on (the project's setting) against off; Keras on TensorFlow (the default) against JAX.
+    """
+    rates = process_rates(sides, settings.train_steps, settings.repeats)
+    cfg = load_config(overrides=FLOAT32_TRAINING, environ={})
+    ours, reference = sides
     return Comparison(
-        f"training {cfg.model}, {cfg.image_size} px, float32, in memory: oneDNN on vs off",
-        rates["oneDNN on"],
-        rates["oneDNN off"],
+        f"training {cfg.model}, {cfg.image_size} px, float32, in memory: {ours} vs {reference}",
+        rates[ours],
+        rates[reference],
         None,
     )
 
@@ -401,8 +405,9 @@ def run_suite(settings: BenchSettings, report: Callable[[str], None] = print) ->
     comparisons += training_comparisons(settings, folder, names, labels)
     report("prediction ...")
     comparisons += prediction_comparisons(settings)
-    report("training with oneDNN on and off (one process each) ...")
-    comparisons.append(onednn_comparison(settings))
+    report("training with oneDNN on and off, and on TensorFlow and JAX (one process each) ...")
+    comparisons.append(process_comparison(ONEDNN_SIDES, settings))
+    comparisons.append(process_comparison(BACKEND_SIDES, settings))
     report("hardware limit: matmul and conv2d peaks, the default network's training ...")
     hardware = hardware_limit(settings)
     report("memory (one process per measurement) ...")

@@ -7,7 +7,7 @@ import math
 import helpers.quiet_tensorflow  # noqa: F401
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from helpers.config import Config
 
@@ -18,7 +18,8 @@ class RandomAffine(keras.layers.Layer):
     Keras's RandomRotation, RandomShear, RandomZoom, RandomTranslation and RandomFlip resample the
     batch once each; composing their matrices and resampling once was about 4.5x faster on a 2-core
     CPU in a side-by-side probe (docs/history.md). Borders are filled with the nearest pixel, as the
-    seed's ImageDataGenerator fills them.
+    seed's ImageDataGenerator fills them. Written in keras.ops, so it runs on every backend Keras
+    has (on TensorFlow, keras.ops.image.affine_transform is the same projective-transform kernel).
     """
 
     def __init__(
@@ -45,29 +46,29 @@ class RandomAffine(keras.layers.Layer):
         names = ("rotation_degrees", "shear", "zoom", "shift", "horizontal_flip")
         return ", ".join(f"{name}={getattr(self, name)}" for name in names)
 
-    def _uniform(self, n: tf.Tensor, limit: float) -> tf.Tensor:
+    def _uniform(self, n: int, limit: float):
         """n draws from U(-limit, limit)."""
         return keras.random.uniform((n,), -limit, limit, seed=self.seed_generator)
 
-    def transforms(self, n: tf.Tensor, height: tf.Tensor, width: tf.Tensor) -> tf.Tensor:
+    def transforms(self, n: int, height: int, width: int):
         """[n, 8] projective transforms from output to input pixels, about the image centre."""
         angle = self._uniform(n, self.rotation_degrees * math.pi / 180.0)
         shear_x, shear_y = self._uniform(n, self.shear), self._uniform(n, self.shear)
         scale = 1.0 + self._uniform(n, self.zoom)  # above 1 samples a wider area: zooms out
-        flip = tf.ones((n,))
+        flip = ops.ones((n,))
         if self.horizontal_flip:
-            flip = tf.where(keras.random.uniform((n,), seed=self.seed_generator) < 0.5, -1.0, 1.0)
-        cos, sin = tf.cos(angle), tf.sin(angle)
+            flip = ops.where(keras.random.uniform((n,), seed=self.seed_generator) < 0.5, -1.0, 1.0)
+        cos, sin = ops.cos(angle), ops.sin(angle)
         # A = rotation @ shear @ (scale * flip_x), written out entry by entry.
         a00 = (cos - sin * shear_y) * scale * flip
         a01 = (cos * shear_x - sin) * scale
         a10 = (sin + cos * shear_y) * scale * flip
         a11 = (sin * shear_x + cos) * scale
-        width, height = tf.cast(width, tf.float32), tf.cast(height, tf.float32)
+        width, height = ops.cast(width, "float32"), ops.cast(height, "float32")
         cx, cy = (width - 1.0) / 2.0, (height - 1.0) / 2.0
         tx, ty = self._uniform(n, self.shift) * width, self._uniform(n, self.shift) * height
-        zeros = tf.zeros((n,))
-        return tf.stack(
+        zeros = ops.zeros((n,))
+        return ops.stack(
             [
                 a00,
                 a01,
@@ -81,21 +82,20 @@ class RandomAffine(keras.layers.Layer):
             axis=1,
         )
 
-    def call(self, images: tf.Tensor, training: bool | None = None) -> tf.Tensor:
+    def call(self, images, training: bool | None = None):
         if not training:
             return images
-        images = tf.convert_to_tensor(images)
-        dtype = images.dtype
-        shape = tf.shape(images)
-        moved = tf.raw_ops.ImageProjectiveTransformV3(
-            images=tf.cast(images, self.compute_dtype),
-            transforms=self.transforms(shape[0], shape[1], shape[2]),
-            output_shape=shape[1:3],
-            fill_value=0.0,
-            interpolation="BILINEAR",
-            fill_mode="NEAREST",
+        images = ops.convert_to_tensor(images)
+        dtype = keras.backend.standardize_dtype(images.dtype)
+        n, height, width = ops.shape(images)[:3]
+        moved = ops.image.affine_transform(
+            ops.cast(images, self.compute_dtype),
+            self.transforms(n, height, width),
+            interpolation="bilinear",
+            fill_mode="nearest",
+            data_format="channels_last",
         )
-        return tf.cast(moved, dtype) if dtype.is_floating else moved
+        return ops.cast(moved, dtype) if "float" in dtype else moved
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape

@@ -27,7 +27,12 @@ ROOT_ENV = ENV_PREFIX + "ROOT"
 
 LR_SCHEDULES = ("plateau", "cosine")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
-DISTRIBUTIONS = ("none", "mirrored")
+DISTRIBUTIONS = ("none", "mirrored", "data_parallel")
+# Keras's engine, chosen as Keras chooses it: the KERAS_BACKEND environment variable, read when
+# Keras is imported. Each distribution runs on one of them.
+BACKEND_ENV = "KERAS_BACKEND"
+BACKENDS = ("tensorflow", "jax")
+DISTRIBUTION_BACKENDS = {"mirrored": "tensorflow", "data_parallel": "jax"}
 # The networks by name (helpers.modeling.networks builds them, and a test holds its names to these):
 # trained from scratch, and pretrained ImageNet backbones with a new head. Here too so that a
 # setting is checked without TensorFlow.
@@ -125,10 +130,12 @@ class Config:
     fine_tune_layers: int | None = None  # top backbone layers phase 2 unfreezes; None: its own
     fine_tune_learning_rate: float = 1e-5  # phase 2's constant rate, far below the head's
     # "mirrored": train data-parallel on every GPU of this machine, or on `devices` logical CPU
-    # devices (tf.distribute.MirroredStrategy). batch_size stays the global batch, split between
-    # the devices, so the learning rate and the result are those of one device.
+    # devices (tf.distribute.MirroredStrategy). "data_parallel": the same with keras.distribution
+    # on the JAX backend (KERAS_BACKEND=jax), on every device of every process (several machines).
+    # batch_size stays the global batch, split between the devices, so the learning rate and the
+    # result are those of one device.
     distribute: str = "none"
-    devices: int | None = None  # with distribute="mirrored" and no GPU: logical CPU devices
+    devices: int | None = None  # distributed on a machine without a GPU: its CPU as this many
     # A run folder whose split or training files were made with other settings: stop and say so
     # (False), or set them aside in its replaced-<date-time>/ and make them anew (FORCE=1).
     force: bool = False
@@ -191,8 +198,8 @@ CHECKS: tuple[tuple[str, Callable[[Config], bool], str], ...] = (
     ("distribute", lambda c: c.distribute in DISTRIBUTIONS, " or ".join(DISTRIBUTIONS)),
     (
         "devices",
-        lambda c: _optional(c.devices, lambda v: v >= 1 and c.distribute == "mirrored"),
-        'empty, or at least 1 with distribute="mirrored"',
+        lambda c: _optional(c.devices, lambda v: v >= 1 and c.distribute != "none"),
+        'empty, or at least 1 with distribute="mirrored" or "data_parallel"',
     ),
 )
 
@@ -375,10 +382,34 @@ def load_config(
     return _resolve(Config(**settings))
 
 
+def keras_backend() -> str:
+    """The engine Keras runs on in this process and the kernels it starts: $KERAS_BACKEND."""
+    return os.environ.get(BACKEND_ENV) or BACKENDS[0]
+
+
+def backend_problem(cfg: Config, backend: str) -> str | None:
+    """Why `cfg` cannot train on Keras's `backend`, or None when it can."""
+    if backend not in BACKENDS:
+        return f"{BACKEND_ENV}={backend}: the project trains on {' or '.join(BACKENDS)}"
+    needed = DISTRIBUTION_BACKENDS.get(cfg.distribute)
+    if needed and needed != backend:
+        return (
+            f'distribute="{cfg.distribute}" runs on Keras\'s {needed} backend, and this one is '
+            f"{backend}: start it with {BACKEND_ENV}={needed}"
+        )
+    return None
+
+
 def resolved_precision(precision: str) -> str:
-    """The dtype policy to train with: "auto" is mixed_bfloat16 where the CPU computes bfloat16."""
+    """The dtype policy to train with: "auto" is mixed_bfloat16 where the CPU computes bfloat16.
+
+    On JAX, "auto" is float32: XLA's CPU convolutions ran slower in bfloat16 than in float32
+    (docs/scaling.md).
+    """
     if precision != "auto":
         return precision
+    if keras_backend() == "jax":
+        return "float32"
     return "mixed_bfloat16" if cpu_has_fast_bfloat16() else "float32"
 
 

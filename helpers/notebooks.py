@@ -33,10 +33,22 @@ def notebook_paths(root: Path | None = None) -> list[Path]:
     return notebooks
 
 
+def _series_metadata(notebook: Path) -> dict:
+    return json.loads(notebook.read_text())["metadata"].get("catsdogs", {})
+
+
 def needs_test_images(notebook: Path) -> bool:
     """Whether a notebook reads the test folder (metadata: catsdogs.needs_test_images)."""
-    metadata = json.loads(notebook.read_text())["metadata"]
-    return bool(metadata.get("catsdogs", {}).get("needs_test_images"))
+    return bool(_series_metadata(notebook).get("needs_test_images"))
+
+
+def kernel_backend(notebook: Path, backend: str) -> str:
+    """The Keras backend a notebook's kernel runs on when `backend` is asked for.
+
+    The training notebook (metadata: catsdogs.any_keras_backend) runs on any; the others read the
+    saved model on TensorFlow, whichever engine trained it.
+    """
+    return backend if _series_metadata(notebook).get("any_keras_backend") else "tensorflow"
 
 
 def _code_cells(notebook: dict) -> list[str]:

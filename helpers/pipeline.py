@@ -234,10 +234,12 @@ def make_dataset(
     cache: bool = False,
     seed: int = 0,
     bad_images: str = "stop",
+    whole_batches: bool = False,
 ) -> tf.data.Dataset:
     """Batches of images (and one-hot labels when given) read from `paths`.
 
-    They come in order, or shuffled if shuffle_buffer > 0. A file that cannot be an image is
+    They come in order, or shuffled if shuffle_buffer > 0; with `whole_batches`, the last
+    images that do not fill a batch are left out. A file that cannot be an image is
     reported by name on stderr and left out (bad_images="skip"), or stops the pipeline with an
     error naming it ("stop"; always so without labels, where leaving an image out would misalign
     predictions and ids).
@@ -254,7 +256,8 @@ def make_dataset(
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     # Augmentation is not here but in the model (see modeling.models): its random ops are stateful,
     # and under op determinism TensorFlow would rewrite a cached, shuffled pipeline holding them.
-    return with_fixed_parallelism(dataset.batch(batch_size).prefetch(AUTOTUNE))
+    batches = dataset.batch(batch_size, drop_remainder=whole_batches)
+    return with_fixed_parallelism(batches.prefetch(AUTOTUNE))
 
 
 def load_images(paths: Sequence[str], image_size: int, batch_size: int = 64) -> np.ndarray:

@@ -5,20 +5,39 @@ The command is helpers.cli.run_all (`make run-all`, `catsdogs-run-all`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import os
+import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
 from helpers.artifacts import RUNS, RunPaths, open_run, run_paths
-from helpers.config import BACKBONE_MODELS, Config, project_root
+from helpers.config import (
+    BACKBONE_MODELS,
+    BACKEND_ENV,
+    Config,
+    ConfigError,
+    backend_problem,
+    keras_backend,
+    project_root,
+)
 from helpers.dataset import list_labelled_images, list_test_images
+from helpers.launch import launch_problem, process_index, worker_config
 from helpers.layout import TRAIN_DIR
 from helpers.locks import folder_lock
 from helpers.make_data import prepare_data
-from helpers.notebooks import already_executed, needs_test_images, notebook_paths
+from helpers.notebooks import (
+    already_executed,
+    kernel_backend,
+    needs_test_images,
+    notebook_paths,
+)
 from helpers.report import write_report
 from helpers.summary import record_machine
 from helpers.synthetic import ensure_synthetic_dataset
@@ -38,6 +57,13 @@ class LocalKernelManager(AsyncKernelManager):
     def _default_transport(self) -> str:
         return "ipc"
 
+    @default("ip")
+    def _default_ip(self) -> str:
+        # The sockets' path prefix. jupyter_client's own, "kernel-ipc" in the working folder, is
+        # the same for every kernel started there: two make run-all at once (the processes of one
+        # training) crossed their kernels' messages, and killed kernels left sockets behind.
+        return str(Path(tempfile.gettempdir()) / f"catsdogs-kernel-{uuid.uuid4().hex}")
+
 
 def check_inputs(cfg: Config) -> bool:
     """Fail fast, before any notebook runs, on missing data; return whether test images exist.
@@ -45,6 +71,9 @@ def check_inputs(cfg: Config) -> bool:
     Training and validation need no test folder: without one, the notebooks that predict the
     test images are left out. A test folder that is there must be readable.
     """
+    problem = backend_problem(cfg, keras_backend()) or launch_problem(cfg)
+    if problem:
+        raise ConfigError(problem)
     if cfg.model in BACKBONE_MODELS:
         from helpers.modeling.networks import weights_file  # TensorFlow: only for a backbone
 
@@ -92,9 +121,16 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
     """
     has_test_images = check_inputs(cfg)
     cfg = with_timestamped_run_dir(cfg)
+    notebooks = notebooks or notebook_paths()
+    if process_index() > 0:
+        # Another process of a multi-process training: it trains in step with process 0, in a
+        # folder of its own; the run folder and the other notebooks are process 0's.
+        cfg = worker_config(cfg)
+        notebooks = [notebook for notebook in notebooks if kernel_backend(notebook, "jax") == "jax"]
+        print(f"[run-all] process {process_index()}: trains alongside process 0, in {cfg.run_dir}")
     run = run_paths(cfg)
     with folder_lock(run.root, busy=lambda holder: _busy(run, holder)):
-        return _run_notebooks(cfg, notebooks or notebook_paths(), has_test_images)
+        return _run_notebooks(cfg, notebooks, has_test_images)
 
 
 def _busy(run: RunPaths, holder: str) -> str:
@@ -135,12 +171,31 @@ def _run_notebooks(cfg: Config, notebooks: list[Path], has_test_images: bool) ->
             continue
         going_on = False  # a notebook runs again: every later one reads what it writes
         print(f"[run-all] {notebook.name}", flush=True)
-        papermill.execute_notebook(
-            str(notebook),
-            str(executed),
-            parameters=parameters,
-            cwd=str(notebook.parent),
-            progress_bar=False,
-            kernel_manager_class=LocalKernelManager,
-        )
-    return write_report(run)
+        with _kernel_environment({BACKEND_ENV: kernel_backend(notebook, keras_backend())}):
+            papermill.execute_notebook(
+                str(notebook),
+                str(executed),
+                parameters=parameters,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                kernel_manager_class=LocalKernelManager,
+            )
+    return write_report(run) if process_index() == 0 else run
+
+
+@contextlib.contextmanager
+def _kernel_environment(variables: dict[str, str]) -> Iterator[None]:
+    """`variables` in this process's environment, which a kernel started meanwhile inherits.
+
+    This process runs no Keras itself, so the change reaches only the kernels.
+    """
+    before = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

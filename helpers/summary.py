@@ -18,7 +18,7 @@ from helpers.config import project_root, read_yaml_settings
 from helpers.history import best_epoch, load_history
 from helpers.runtime import describe_cpu
 
-PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "numpy")  # the versions a figure depends on
+PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "jax", "numpy")  # what a figure depends on
 
 
 def _version(package: str) -> str | None:

@@ -173,3 +173,28 @@ def test_an_unknown_accelerator_is_refused_naming_the_choices(tmp_path):
     result = _make("install", "ACCEL=rocm", venv=tmp_path / "venv")
     assert result.returncode == 2
     assert "ACCEL=rocm: choose cpu (the default) or cuda" in result.stderr
+
+
+def test_jax_is_installed_by_the_first_command_that_asks_for_it_beside_the_other_extras(tmp_path):
+    venv = tmp_path / "venv"
+    plain = _make("run-all", "PROFILE=smoke", venv=venv, prefix=("env", "-u", "KERAS_BACKEND"))
+    assert plain.returncode == 0, plain.stderr
+    assert "--extra jax" not in plain.stdout  # the default install has no JAX
+    on_jax = _make("run-all", "PROFILE=smoke", venv=venv, prefix=("env", "KERAS_BACKEND=jax"))
+    sync = next(line for line in on_jax.stdout.splitlines() if "--extra jax" in line)
+    # --inexact: the bench extras stay (a plain sync would remove what the lock's extras lack).
+    assert " sync --locked" in sync and "--inexact" in sync
+    assert on_jax.stdout.index("--extra jax") < on_jax.stdout.index("helpers.cli.run_all")
+    assert f"touch {venv}/.jax-installed" in on_jax.stdout
+    assert "--extra jax" in _make("test", venv=venv).stdout  # the tests train on JAX too
+
+
+def test_jax_follows_the_venv_onto_cuda(tmp_path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / ".accel").write_text("cuda\n")
+    (venv / ".installed").touch()
+    lines = _make(str(venv / ".jax-installed"), venv=venv).stdout.splitlines()
+    sync = next(i for i, line in enumerate(lines) if "--extra jax" in line)
+    cuda_jax = next(i for i, line in enumerate(lines) if '"jax[cuda12]==' in line)
+    assert sync < cuda_jax

@@ -1,4 +1,5 @@
 import dataclasses
+import os
 import shutil
 
 import pytest
@@ -6,8 +7,8 @@ import pytest
 from helpers.cli.run_all import main, parse_settings
 from helpers.config import ConfigError, load_config
 from helpers.dataset import DataNotFoundError
-from helpers.notebooks import needs_test_images, notebook_paths
-from helpers.series import check_inputs
+from helpers.notebooks import kernel_backend, needs_test_images, notebook_paths
+from helpers.series import _kernel_environment, check_inputs
 
 
 def test_notebooks_are_found_in_numbered_order():
@@ -258,3 +259,27 @@ def test_a_notebook_copy_counts_as_run_only_when_whole_finished_and_of_the_same_
     assert not already_executed(copy, source, parameters)
     copy.unlink()
     assert not already_executed(copy, source, parameters)
+
+
+def test_only_the_training_notebook_runs_on_the_backend_asked_for(monkeypatch):
+    # The others read the saved model on TensorFlow (notebook 04 failed on JAX: tf tensors given
+    # to a jitted predict step), whichever engine trained it.
+    backends = {path.name: kernel_backend(path, "jax") for path in notebook_paths()}
+    assert backends.pop("03_train_cnn.ipynb") == "jax"
+    assert set(backends.values()) == {"tensorflow"}
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    with _kernel_environment({"KERAS_BACKEND": "jax"}):
+        assert os.environ["KERAS_BACKEND"] == "jax"
+    assert os.environ["KERAS_BACKEND"] == "tensorflow"
+
+
+def test_a_distribution_on_the_wrong_backend_stops_before_any_notebook(
+    monkeypatch, tmp_path, capsys
+):
+    monkeypatch.setenv("KERAS_BACKEND", "tensorflow")
+    settings = [f"DATA_DIR={tmp_path / 'data'}", f"RUN_DIR={tmp_path / 'run'}"]
+    settings.append("DISTRIBUTE=data_parallel")
+    code = main(["--profile", "smoke", *(f"--set={pair}" for pair in settings)])
+    assert code == 2
+    assert 'distribute="data_parallel" runs on Keras\'s jax backend' in capsys.readouterr().err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "data").exists()

@@ -17,6 +17,7 @@ from helpers.errors import (
     not_writable,
     write_refused,
 )
+from helpers.launch import process_index
 
 PROGRAM = "run-all"
 NO_DOWNLOAD_HELP = (
@@ -102,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
         # papermill's message names the notebook and the cell that failed, with its traceback.
         print(f"{PROGRAM}: a notebook failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    if process_index() > 0:
+        print(f"[run-all] process {process_index()}: trained in step with process 0")
+        return 0
     print(f"[run-all] done: every output of this run is in {run.root}")
     if run.test_metrics.is_file():
         print(f"[run-all] test metrics: {run.test_metrics.read_text().strip()}")

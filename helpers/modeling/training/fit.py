@@ -22,6 +22,7 @@ from helpers.artifacts import (
 from helpers.errors import first_line
 from helpers.history import cut_history, load_history, read_history
 from helpers.modeling.training.backup import backed_up_epochs
+from helpers.modeling.training.devices import lost_process
 from helpers.modeling.training.model import inference_network
 
 
@@ -74,15 +75,21 @@ def fit_epochs(
         warnings.filterwarnings(
             "ignore", message="Your input ran out of data", category=UserWarning
         )
-        model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            shuffle=False,  # the dataset shuffles itself, seeded
-            verbose=2,
-        )
+        try:
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                shuffle=False,  # the dataset shuffles itself, seeded
+                verbose=2,
+            )
+        except Exception as error:
+            lost = lost_process(error)
+            if lost is None:
+                raise
+            raise lost from None
 
 
 def fit_then_save(

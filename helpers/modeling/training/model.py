@@ -14,14 +14,14 @@ from helpers.augmentation import build_augmentation
 from helpers.config import Config
 from helpers.modeling.networks import build_network
 from helpers.modeling.networks.heads import image_input
-from helpers.modeling.training.devices import synchronize_batch_norm
+from helpers.modeling.training.devices import Strategy, synchronize_batch_norm
 from helpers.modeling.training.optimizer import compile_model, make_optimizer
 
 
 def build_model(
     cfg: Config,
     steps_per_epoch: int | None = None,
-    strategy: tf.distribute.Strategy | None = None,
+    strategy: Strategy | None = None,
 ) -> keras.Model:
     """The network named by cfg.model behind the training-only augmentation, compiled.
 

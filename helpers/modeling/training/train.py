@@ -19,6 +19,7 @@ from helpers.config import Config
 from helpers.dataset import image_paths
 from helpers.modeling.networks import BACKBONES
 from helpers.modeling.training.callbacks import make_callbacks
+from helpers.modeling.training.devices import whole_batches
 from helpers.modeling.training.fine_tune import train_in_two_phases
 from helpers.modeling.training.fit import fit_epochs, fit_then_save, history_to_continue
 from helpers.pipeline import cache_refused, make_dataset
@@ -28,7 +29,11 @@ from helpers.provenance import check_made_with, record_made_with
 def make_split_datasets(
     cfg: Config, split: pd.DataFrame
 ) -> tuple[tf.data.Dataset, tf.data.Dataset]:
-    """The training dataset (cached, shuffled) and the validation dataset (cached)."""
+    """The training dataset (cached, shuffled) and the validation dataset (cached).
+
+    With distribute="data_parallel" both come in whole batches, which split evenly between the
+    devices: up to batch_size - 1 photos of each side are left out of an epoch.
+    """
     train = split[split["subset"] == "train"]
     val = split[split["subset"] == "val"]
     refused = cache_refused(len(split), cfg.image_size) if cfg.cache else None
@@ -44,6 +49,7 @@ def make_split_datasets(
         cache=cache,
         seed=cfg.seed,
         bad_images=cfg.bad_images,
+        whole_batches=whole_batches(cfg),
     )
     val_ds = make_dataset(
         image_paths(cfg, val["filename"]),
@@ -52,13 +58,17 @@ def make_split_datasets(
         batch_size=cfg.batch_size,
         cache=cache,
         bad_images=cfg.bad_images,
+        whole_batches=whole_batches(cfg),
     )
     return train_ds, val_ds
 
 
 def steps_per_epoch(cfg: Config, split: pd.DataFrame) -> int:
     """Training batches in one epoch over the training side of `split`."""
-    return math.ceil(int((split["subset"] == "train").sum()) / cfg.batch_size)
+    images = int((split["subset"] == "train").sum())
+    if whole_batches(cfg):
+        return images // cfg.batch_size
+    return math.ceil(images / cfg.batch_size)
 
 
 def train_model(
