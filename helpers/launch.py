@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from helpers.config import Config
+from helpers.config import Config, backend_problem
 
 JOB_ADDRESSES_ENV = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
 PROCESSES_ENV = "KERAS_DISTRIBUTION_NUM_PROCESSES"
@@ -26,10 +26,11 @@ def process_index() -> int:
     return int(os.environ.get(PROCESS_ID_ENV) or os.environ.get("SLURM_PROCID") or 0)
 
 
-def launch_problem(cfg: Config) -> str | None:
-    """Why `cfg` cannot train as launched, or None when it can."""
-    if processes_asked() == 1:
-        return None
+def launch_problem(cfg: Config, backend: str) -> str | None:
+    """Why `cfg` cannot train as launched, on Keras's `backend`, or None when it can."""
+    problem = backend_problem(cfg, backend)
+    if problem or processes_asked() == 1:
+        return problem
     if cfg.distribute != "data_parallel":
         return (
             f"{processes_asked()} processes were started for one training, which only "

@@ -42,13 +42,18 @@ def needs_test_images(notebook: Path) -> bool:
     return bool(_series_metadata(notebook).get("needs_test_images"))
 
 
+def trains_the_model(notebook: Path) -> bool:
+    """Whether a notebook trains the model (metadata: catsdogs.trains_the_model)."""
+    return bool(_series_metadata(notebook).get("trains_the_model"))
+
+
 def kernel_backend(notebook: Path, backend: str) -> str:
     """The Keras backend a notebook's kernel runs on when `backend` is asked for.
 
-    The training notebook (metadata: catsdogs.any_keras_backend) runs on any; the others read the
-    saved model on TensorFlow, whichever engine trained it.
+    The training notebook runs on any; the others read the saved model on TensorFlow, whichever
+    engine trained it.
     """
-    return backend if _series_metadata(notebook).get("any_keras_backend") else "tensorflow"
+    return backend if trains_the_model(notebook) else "tensorflow"
 
 
 def _code_cells(notebook: dict) -> list[str]:

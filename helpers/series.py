@@ -23,7 +23,6 @@ from helpers.config import (
     BACKEND_ENV,
     Config,
     ConfigError,
-    backend_problem,
     keras_backend,
     project_root,
 )
@@ -37,6 +36,7 @@ from helpers.notebooks import (
     kernel_backend,
     needs_test_images,
     notebook_paths,
+    trains_the_model,
 )
 from helpers.report import write_report
 from helpers.summary import record_machine
@@ -71,7 +71,7 @@ def check_inputs(cfg: Config) -> bool:
     Training and validation need no test folder: without one, the notebooks that predict the
     test images are left out. A test folder that is there must be readable.
     """
-    problem = backend_problem(cfg, keras_backend()) or launch_problem(cfg)
+    problem = launch_problem(cfg, keras_backend())
     if problem:
         raise ConfigError(problem)
     if cfg.model in BACKBONE_MODELS:
@@ -126,7 +126,7 @@ def run_series(cfg: Config, notebooks: list[Path] | None = None) -> RunPaths:
         # Another process of a multi-process training: it trains in step with process 0, in a
         # folder of its own; the run folder and the other notebooks are process 0's.
         cfg = worker_config(cfg)
-        notebooks = [notebook for notebook in notebooks if kernel_backend(notebook, "jax") == "jax"]
+        notebooks = [notebook for notebook in notebooks if trains_the_model(notebook)]
         print(f"[run-all] process {process_index()}: trains alongside process 0, in {cfg.run_dir}")
     run = run_paths(cfg)
     with folder_lock(run.root, busy=lambda holder: _busy(run, holder)):

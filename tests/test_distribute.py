@@ -135,7 +135,7 @@ def test_run_all_mirrored_on_two_logical_cpus_runs_the_series(tmp_path):
     run_dir = tmp_path / "runs" / "mirrored"
     command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
     command += ["--set", f"DATA_DIR={tmp_path / 'synthetic'}", "--set", f"RUN_DIR={run_dir}"]
-    command += ["--set", "DISTRIBUTE=mirrored", "--set", "DEVICES=2"]
+    command += ["--set", "DISTRIBUTE=mirrored", "--set", "DEVICES=2", "--set", "EPOCHS=3"]
     done = subprocess.run(
         command, env=environment_without(), capture_output=True, text=True, timeout=600
     )

@@ -97,7 +97,7 @@ def test_run_all_in_two_processes_trains_once_and_only_process_0_writes_the_run(
     run_dir = tmp_path / "runs" / "two"
     command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
     command += ["--set", f"DATA_DIR={tmp_path / 'synthetic'}", "--set", f"RUN_DIR={run_dir}"]
-    command += ["--set", "DISTRIBUTE=data_parallel"]
+    command += ["--set", "DISTRIBUTE=data_parallel", "--set", "EPOCHS=3"]  # the steps, not a model
     # The synthetic photos first: both processes would make them at once in the same folder.
     ensure_synthetic_dataset(
         load_config("smoke", overrides={"data_dir": str(tmp_path / "synthetic")}, environ={})
@@ -133,14 +133,14 @@ def test_a_launch_of_several_processes_is_read_from_keras_or_slurm(monkeypatch):
 def test_several_processes_need_data_parallel_and_a_set_number_of_epochs(monkeypatch):
     monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")
     mirrored = load_config(overrides={"distribute": "mirrored"}, environ={})
-    assert "2 processes were started for one training" in launch_problem(mirrored)
+    assert "2 processes were started for one training" in launch_problem(mirrored, "tensorflow")
     budgeted = load_config(overrides={"distribute": "data_parallel"}, environ={})
-    assert launch_problem(budgeted) == (
+    assert launch_problem(budgeted, "jax") == (
         "train_minutes=24: a training of several processes runs a set number of epochs; give "
         "TRAIN_MINUTES=none and EPOCHS=..."
     )
     overrides = {"distribute": "data_parallel", "train_minutes": None}
-    assert launch_problem(load_config(overrides=overrides, environ={})) is None
+    assert launch_problem(load_config(overrides=overrides, environ={}), "jax") is None
 
 
 def test_a_process_other_than_0_trains_in_a_folder_beside_the_run_folder(monkeypatch, tmp_path):

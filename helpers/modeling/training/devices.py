@@ -15,7 +15,7 @@ import helpers.quiet_tensorflow  # noqa: F401
 import keras
 import tensorflow as tf
 
-from helpers.config import Config, backend_problem
+from helpers.config import Config
 from helpers.errors import UserError, first_line
 from helpers.launch import (
     JOB_ADDRESSES_ENV,
@@ -68,7 +68,7 @@ def training_strategy(cfg: Config) -> Strategy:
     Call it before anything else runs on the backend (a dataset, a model): logical CPU devices and
     the processes of a multi-process training must be set up first.
     """
-    problem = backend_problem(cfg, keras.backend.backend()) or launch_problem(cfg)
+    problem = launch_problem(cfg, keras.backend.backend())
     if problem:
         raise DevicesError(problem)
     if cfg.distribute == "data_parallel":
