@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kills import environment_without
+from kills import Moment, environment_without, run_once
 
 from helpers.config import ConfigError, backend_problem, load_config
 
@@ -131,14 +131,24 @@ def test_devices_asked_for_after_tensorflow_started_are_refused_clearly():
 
 
 @pytest.mark.slow
-def test_run_all_mirrored_on_two_logical_cpus_runs_the_series(tmp_path):
+def test_run_all_mirrored_on_two_logical_cpus_runs_the_series_and_resumes(tmp_path):
     run_dir = tmp_path / "runs" / "mirrored"
     command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
     command += ["--set", f"DATA_DIR={tmp_path / 'synthetic'}", "--set", f"RUN_DIR={run_dir}"]
-    command += ["--set", "DISTRIBUTE=mirrored", "--set", "DEVICES=2", "--set", "EPOCHS=3"]
-    done = subprocess.run(
-        command, env=environment_without(), capture_output=True, text=True, timeout=600
+    command += ["--set", "DISTRIBUTE=mirrored", "--set", "DEVICES=2", "--set", "EPOCHS=4"]
+    history = run_dir / "history.csv"
+    # Killed (SIGKILL, kernel and all) once two epochs are in the history, then run again.
+    mid_training = Moment(
+        "mid-training", lambda _: history.is_file() and len(history.read_bytes().splitlines()) >= 3
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    killed = run_once(command, environment_without(), mid_training)
+    assert killed.killed, killed.output[-3000:]
+    kept = history.read_bytes().splitlines()
+    done = run_once(command, environment_without(), None)
+    assert done.returncode == 0, done.output[-3000:]
     assert "MirroredStrategy) on 2 devices" in (run_dir / "03_train_cnn.ipynb").read_text()
     assert (run_dir / "report.html").is_file() and (run_dir / "submission.csv").is_file()
+    # Resumed, not restarted: the first epoch is kept byte for byte, its time too (the last row
+    # before the kill goes when the kill came before its backup was written, and is trained again).
+    final = history.read_bytes().splitlines()
+    assert final[:2] == kept[:2] and len(final) == 5
