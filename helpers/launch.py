@@ -1,7 +1,8 @@
 """How this process was launched: alone, or as one of the processes of a multi-machine training.
 
 Keras's own variables say it (keras.distribution.initialize reads them), or a Slurm job step of
-several tasks. Without TensorFlow or JAX: make run-all reads it before any notebook starts.
+several tasks (srun), which JAX joins by itself. Without TensorFlow or JAX: make run-all reads it
+before any notebook starts.
 """
 
 from __future__ import annotations
@@ -14,16 +15,22 @@ from helpers.config import Config, backend_problem
 JOB_ADDRESSES_ENV = "KERAS_DISTRIBUTION_JOB_ADDRESSES"
 PROCESSES_ENV = "KERAS_DISTRIBUTION_NUM_PROCESSES"
 PROCESS_ID_ENV = "KERAS_DISTRIBUTION_PROCESS_ID"
+SLURM_STEP_ENV = "SLURM_STEP_NODELIST"  # set in a job step's tasks, not in an allocation's shell
+
+
+def _slurm_step(name: str) -> str | None:
+    """A Slurm variable, read only inside a job step (as JAX reads them)."""
+    return os.environ.get(name) if SLURM_STEP_ENV in os.environ else None
 
 
 def processes_asked() -> int:
     """How many processes the launcher started for this training (1: this one alone)."""
-    return int(os.environ.get(PROCESSES_ENV) or os.environ.get("SLURM_NTASKS") or 1)
+    return int(os.environ.get(PROCESSES_ENV) or _slurm_step("SLURM_NTASKS") or 1)
 
 
 def process_index() -> int:
     """This process's place among them: 0 is the one that writes the run folder."""
-    return int(os.environ.get(PROCESS_ID_ENV) or os.environ.get("SLURM_PROCID") or 0)
+    return int(os.environ.get(PROCESS_ID_ENV) or _slurm_step("SLURM_PROCID") or 0)
 
 
 def launch_problem(cfg: Config, backend: str) -> str | None:

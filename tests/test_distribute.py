@@ -152,3 +152,17 @@ def test_run_all_mirrored_on_two_logical_cpus_runs_the_series_and_resumes(tmp_pa
     # before the kill goes when the kill came before its backup was written, and is trained again).
     final = history.read_bytes().splitlines()
     assert final[:2] == kept[:2] and len(final) == 5
+
+
+def test_a_saved_model_read_on_jax_is_refused_saying_what_to_do():
+    code = (
+        "from helpers.modeling.inference import load_trained_model\n"
+        "try:\n"
+        "    load_trained_model('runs/latest/model.keras')\n"
+        "except Exception as error:\n"
+        "    print(type(error).__name__, error)\n"
+    )
+    assert (
+        "BackendError the saved model is read with Keras on TensorFlow, and this process runs "
+        "Keras on jax: run it without KERAS_BACKEND, or with KERAS_BACKEND=tensorflow"
+    ) in _run_strategy(code, "jax")

@@ -119,11 +119,12 @@ def test_run_all_in_two_processes_trains_once_and_only_process_0_writes_the_run(
 def test_a_launch_of_several_processes_is_read_from_keras_or_slurm(monkeypatch):
     for name in ("KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_PROCESS_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("SLURM_NTASKS", raising=False)
-    monkeypatch.delenv("SLURM_PROCID", raising=False)
+    monkeypatch.delenv("SLURM_STEP_NODELIST", raising=False)
     assert (processes_asked(), process_index()) == (1, 0)
-    monkeypatch.setenv("SLURM_NTASKS", "4")
+    monkeypatch.setenv("SLURM_NTASKS", "4")  # an allocation's shell (salloc -n 4): one process
     monkeypatch.setenv("SLURM_PROCID", "3")
+    assert (processes_asked(), process_index()) == (1, 0)
+    monkeypatch.setenv("SLURM_STEP_NODELIST", "node[1-4]")  # a task of srun's job step
     assert (processes_asked(), process_index()) == (4, 3)
     monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")  # Keras's own variables first
     monkeypatch.setenv("KERAS_DISTRIBUTION_PROCESS_ID", "1")

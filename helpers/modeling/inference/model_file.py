@@ -13,11 +13,30 @@ import helpers.quiet_tensorflow  # noqa: F401
 import keras
 
 from helpers.artifacts import ModelFileError, check_model_file
-from helpers.errors import first_line
+from helpers.errors import UserError, first_line
+
+
+class BackendError(UserError, RuntimeError):
+    """A saved model read with Keras on another backend than TensorFlow."""
+
+    notebook_hint = (
+        "In Lab, only notebook 03 runs on JAX; make run-all starts each notebook's kernel on the "
+        "backend it needs."
+    )
 
 
 def load_trained_model(path: Path) -> keras.Model:
-    """The Keras model saved at `path` (a .keras file), or a ModelFileError saying what is wrong."""
+    """The Keras model saved at `path` (a .keras file), or a ModelFileError saying what is wrong.
+
+    Read on TensorFlow, whichever backend trained it: the predictions, Grad-CAM and the exports
+    feed it TensorFlow tensors.
+    """
+    if keras.backend.backend() != "tensorflow":
+        raise BackendError(
+            f"the saved model is read with Keras on TensorFlow, and this process runs Keras on "
+            f"{keras.backend.backend()}: run it without KERAS_BACKEND, or with "
+            "KERAS_BACKEND=tensorflow"
+        )
     path = check_model_file(path)
     try:
         # safe_mode stays on (the default): a file holding Python lambdas is refused, not executed.
