@@ -1,6 +1,8 @@
 import dataclasses
 import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -8,7 +10,7 @@ from helpers.cli.run_all import main, parse_settings
 from helpers.config import ConfigError, load_config
 from helpers.dataset import DataNotFoundError
 from helpers.notebooks import kernel_backend, needs_test_images, notebook_paths
-from helpers.series import _kernel_environment, check_inputs
+from helpers.series import LocalKernelManager, _kernel_environment, check_inputs
 
 
 def test_notebooks_are_found_in_numbered_order():
@@ -283,3 +285,11 @@ def test_a_distribution_on_the_wrong_backend_stops_before_any_notebook(
     assert code == 2
     assert 'distribute="data_parallel" runs on Keras\'s jax backend' in capsys.readouterr().err
     assert not (tmp_path / "run").exists() and not (tmp_path / "data").exists()
+
+
+def test_each_kernel_has_its_own_sockets_outside_the_working_folder():
+    # jupyter_client's own prefix, kernel-ipc in the working folder, is every kernel's: two
+    # make run-all at once in one checkout crossed their kernels' messages ("Invalid Signature").
+    first, second = LocalKernelManager(), LocalKernelManager()
+    assert first.transport == "ipc" and first.ip != second.ip
+    assert Path(first.ip).parent == Path(tempfile.gettempdir())
