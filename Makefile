@@ -74,9 +74,15 @@ CUDA_TENSORFLOW := $(BIN)/uv pip uninstall --python $(BIN)/python --quiet tensor
 ACCEL_BEFORE_SYNC = $(if $(filter cuda,$(RECORDED_ACCEL)),$(BIN)/uv pip uninstall --python \
 	$(BIN)/python --quiet tensorflow)
 ACCEL_AFTER_SYNC = $(if $(filter cuda,$(ACCEL)),$(CUDA_TENSORFLOW))
-# An extra (bench, jax) joins what is installed: --inexact keeps the other extra, where a plain
-# sync would take it out. Only the install's own sync is exact.
-UV_SYNC_EXTRA = $(EDITABLE_QUIET) $(UV_SYNC) --inexact --extra dev --extra $(1)
+# A sync with the accelerator's build kept (its arguments: the extras). An extra (bench, jax) joins
+# what is installed: --inexact keeps the other extra, where a plain sync would take it out. Only
+# the install's own sync is exact.
+define accel_sync
+	$(ACCEL_BEFORE_SYNC)
+	$(EDITABLE_QUIET) $(UV_SYNC) $(1)
+	$(ACCEL_AFTER_SYNC)
+endef
+SYNC_EXTRA = --inexact --extra dev --extra
 # KERAS_BACKEND=jax (Keras's own variable) trains on JAX: the first command that asks for it
 # installs the lock's JAX; make test always does (it trains on JAX too).
 NEEDS_JAX := $(if $(filter jax,$(KERAS_BACKEND)),$(JAX_STAMP))
@@ -86,9 +92,7 @@ $(STAMP): pyproject.toml uv.lock $(if $(filter-out $(RECORDED_ACCEL),$(ACCEL)),a
 	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info < (3, 14) else "Python 3.11 to 3.13 is needed (TensorFlow has no wheels for others): make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
-	$(ACCEL_BEFORE_SYNC)
-	$(EDITABLE_QUIET) $(UV_SYNC) --extra dev
-	$(ACCEL_AFTER_SYNC)
+	$(call accel_sync,--extra dev)
 	echo $(ACCEL) > $(ACCEL_RECORD)
 	touch $(STAMP)
 
@@ -195,9 +199,7 @@ clean: ## Remove build and test caches (never data/, runs/ or bench/ results)
 	rm -rf .pytest_cache .ruff_cache *.egg-info
 
 $(BENCH_STAMP): $(STAMP)
-	$(ACCEL_BEFORE_SYNC)
-	$(call UV_SYNC_EXTRA,bench)
-	$(ACCEL_AFTER_SYNC)
+	$(call accel_sync,$(SYNC_EXTRA) bench)
 	@# tf-keras (the seed's ImageDataGenerator) is outside the lock: it requires the `tensorflow`
 	@# package, which would clash with tensorflow-cpu, so its release for the locked TensorFlow is
 	@# installed without dependencies.
@@ -207,9 +209,7 @@ $(BENCH_STAMP): $(STAMP)
 
 # JAX for CPUs from the lock; with ACCEL=cuda, the same version's CUDA build (jax[cuda12]).
 $(JAX_STAMP): $(STAMP)
-	$(ACCEL_BEFORE_SYNC)
-	$(call UV_SYNC_EXTRA,jax)
-	$(ACCEL_AFTER_SYNC)
+	$(call accel_sync,$(SYNC_EXTRA) jax)
 	$(if $(filter cuda,$(ACCEL)),$(BIN)/uv pip install --python $(BIN)/python --quiet \
 		"jax[cuda12]==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("jax"))')")
 	touch $(JAX_STAMP)
