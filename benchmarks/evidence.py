@@ -208,21 +208,19 @@ def export_table(name: str) -> str:
     check = evidence_root() / "runs" / name / "model_export_check.csv"
     if not check.is_file():
         raise EvidenceError(f"no {check}: run make export on the run, then keep-run it again")
-    rows = [
-        f"| {EXPORT_FORMATS[r.format]} | {r.size_mb:.1f} MB | {r.max_abs_diff_p_dog:.2g} "
-        f"| {r.accuracy:.4f} | {r.latency_ms:.1f} ms |"
-        for r in pd.read_csv(check).itertuples()
-    ]
-    return "\n".join(
-        [
-            f"Model of [{name}](evidence/runs/{name}/):",
-            "",
-            "| format | size | largest difference in P(dog) from Keras | test accuracy (one view) "
-            "| single-image latency |",
-            "| --- | --- | --- | --- | --- |",
-            *rows,
-        ]
+    table = pd.read_csv(check)
+    shown = pd.DataFrame(
+        {
+            "format": table["format"].map(EXPORT_FORMATS),
+            "size": table["size_mb"].map("{:.1f} MB".format),
+            "largest difference in P(dog) from Keras": table["max_abs_diff_p_dog"].map(
+                "{:.2g}".format
+            ),
+            "test accuracy (one view)": table["accuracy"].map("{:.4f}".format),
+            "single-image latency": table["latency_ms"].map("{:.1f} ms".format),
+        }
     )
+    return f"Model of [{name}](evidence/runs/{name}/):\n\n{_markdown(shown)}"
 
 
 RENDERERS = {
@@ -307,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "keep-run":
             print(f"kept: {keep_run(args.folder, args.name)}")
-        elif args.command != "tables" and args.command != "screenshot":
+        elif args.command.startswith("keep-"):
             kind = args.command.removeprefix("keep-")
             print(f"kept: {keep_measurement(kind, args.folder, args.name)}")
         elif args.command == "screenshot":
