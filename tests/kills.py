@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -187,6 +188,14 @@ def kill_then_complete(
     report.completed = True
     report.findings += [f"after completing: {finding}" for finding in check()]
     return report
+
+
+def smoke_run_all(data_dir: Path, run_dir: Path, *settings: str) -> list[str]:
+    """`make run-all PROFILE=smoke`'s program with these folders and NAME=value settings."""
+    command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
+    for setting in (f"DATA_DIR={data_dir}", f"RUN_DIR={run_dir}", *settings):
+        command += ["--set", setting]
+    return command
 
 
 def environment_without() -> dict[str, str]:

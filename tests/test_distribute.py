@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from kills import Moment, environment_without, run_once
+from kills import Moment, environment_without, run_once, smoke_run_all
 
 from helpers.config import ConfigError, backend_problem, load_config
 
@@ -133,9 +133,9 @@ def test_devices_asked_for_after_tensorflow_started_are_refused_clearly():
 @pytest.mark.slow
 def test_run_all_mirrored_on_two_logical_cpus_runs_the_series_and_resumes(tmp_path):
     run_dir = tmp_path / "runs" / "mirrored"
-    command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
-    command += ["--set", f"DATA_DIR={tmp_path / 'synthetic'}", "--set", f"RUN_DIR={run_dir}"]
-    command += ["--set", "DISTRIBUTE=mirrored", "--set", "DEVICES=2", "--set", "EPOCHS=4"]
+    command = smoke_run_all(
+        tmp_path / "synthetic", run_dir, "DISTRIBUTE=mirrored", "DEVICES=2", "EPOCHS=4"
+    )
     history = run_dir / "history.csv"
     # Killed (SIGKILL, kernel and all) once two epochs are in the history, then run again.
     mid_training = Moment(

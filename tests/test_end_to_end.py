@@ -2,7 +2,6 @@
 
 import json
 import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from kills import (
     kill_then_complete,
     record_kills,
     seeded_delays,
+    smoke_run_all,
     while_exists,
 )
 from PIL import Image
@@ -141,8 +141,7 @@ def smoke_run(tmp_path_factory) -> Iterator[SmokeRun]:
     root = tmp_path_factory.mktemp("smoke")
     data_dir, disk = root / "synthetic", root / "disk"
     run_dir = disk / "runs" / "smoke"  # in a runs/ folder: run-all points runs/latest at it
-    command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
-    command += ["--set", f"DATA_DIR={data_dir}", "--set", f"RUN_DIR={run_dir}"]
+    command = smoke_run_all(data_dir, run_dir)
     env = environment_without()
 
     def run_all() -> subprocess.CompletedProcess:

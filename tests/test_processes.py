@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from kills import environment_without
+from kills import environment_without, smoke_run_all
 
 from helpers.config import load_config
 from helpers.launch import launch_problem, process_index, processes_asked, worker_config
@@ -95,9 +95,8 @@ def test_a_process_that_dies_makes_the_other_stop_saying_so_not_hang():
 @pytest.mark.slow
 def test_run_all_in_two_processes_trains_once_and_only_process_0_writes_the_run(tmp_path):
     run_dir = tmp_path / "runs" / "two"
-    command = [sys.executable, "-m", "helpers.cli.run_all", "--profile", "smoke"]
-    command += ["--set", f"DATA_DIR={tmp_path / 'synthetic'}", "--set", f"RUN_DIR={run_dir}"]
-    command += ["--set", "DISTRIBUTE=data_parallel", "--set", "EPOCHS=3"]  # the steps, not a model
+    # 3 epochs: the steps are under test, not a model.
+    command = smoke_run_all(tmp_path / "synthetic", run_dir, "DISTRIBUTE=data_parallel", "EPOCHS=3")
     # The synthetic photos first: both processes would make them at once in the same folder.
     ensure_synthetic_dataset(
         load_config("smoke", overrides={"data_dir": str(tmp_path / "synthetic")}, environ={})
