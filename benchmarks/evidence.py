@@ -107,9 +107,12 @@ def run_row(folder: Path) -> str:
     """One results-table row, every figure read from the evidence folder of one run."""
     h = headline(RunPaths(folder))
     budget = f", {h['train_minutes']:g}-minute budget" if h.get("train_minutes") else ""
+    start = h.get("start_image_size")
+    size = f"{start}→{h['image_size']}" if start and start < h["image_size"] else h["image_size"]
+    rate = f", peak rate {h['learning_rate']:g}" if h.get("learning_rate") else ""
     return (
         f"| [{folder.name}](evidence/runs/{folder.name}/) | {h['cpu']} | "
-        f"`{h['model']}`, {h['image_size']} px, {h['precision']}{budget} | "
+        f"`{h['model']}`, {size} px{rate}, {h['precision']}{budget} | "
         f"{h['epochs']} ({h['median_epoch_s']} s each) | "
         f"{h['best_epoch']}: {h['val_accuracy']:.4f} | **{h['test_accuracy']:.4f}** | "
         f"{h['test_log_loss']:.4f} | {_minutes(h['series_s'])} |"

@@ -31,6 +31,8 @@ HEADLINE_LABELS = {
     "profile": "profile",
     "model": "network",
     "image_size": "image size (px)",
+    "start_image_size": "progressive resizing from (px)",
+    "learning_rate": "peak learning rate",
     "precision": "precision",
     "train_minutes": "time budget (min)",
     "cpu": "CPU",

@@ -109,6 +109,11 @@ def cpu_has_fast_bfloat16(cpuinfo: Path = CPUINFO) -> bool:
     return bool(BFLOAT16_CPU_FLAGS & set(_cpuinfo_field(cpuinfo, "flags").split()))
 
 
+# oneDNN's own limit on the instructions its kernels use (ONEDNN_MAX_CPU_ISA=AVX2 runs an older
+# CPU's kernels on a newer one): a run made under it is named with it.
+ONEDNN_ISA_ENV = "ONEDNN_MAX_CPU_ISA"
+
+
 def describe_cpu(cpuinfo: Path = CPUINFO) -> dict[str, object]:
     """The CPU as the docs name it: model, kind (which decides the precision) and cores."""
     flags = set(_cpuinfo_field(cpuinfo, "flags").split())
@@ -116,6 +121,8 @@ def describe_cpu(cpuinfo: Path = CPUINFO) -> dict[str, object]:
         kind = "AMX/AVX512-BF16" if "amx_bf16" in flags else "AVX512-BF16"
     else:
         kind = "AVX2" if "avx2" in flags else "no AVX2"
+    if os.environ.get(ONEDNN_ISA_ENV):
+        kind += f", oneDNN limited to {os.environ[ONEDNN_ISA_ENV]}"
     return {
         "model": _cpuinfo_field(cpuinfo, "model name") or "unknown",
         "kind": kind,

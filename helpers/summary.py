@@ -83,7 +83,15 @@ def headline(run: RunPaths, seconds: dict[str, float] | None = None) -> dict[str
     settings = read_yaml_settings(run.config)
     figures: dict[str, Any] = {
         name: settings.get(name)
-        for name in ("profile", "model", "image_size", "precision", "train_minutes")
+        for name in (
+            "profile",
+            "model",
+            "image_size",
+            "start_image_size",
+            "learning_rate",
+            "precision",
+            "train_minutes",
+        )
     }
     if run.history.is_file():
         history = load_history(run)

@@ -49,8 +49,10 @@ def test_bfloat16_is_chosen_only_where_the_cpu_computes_it(tmp_path, monkeypatch
         assert config.resolved_precision("float32") == "float32"
 
 
-def test_the_cpu_is_described_by_the_kind_that_decides_its_precision(tmp_path):
-    from helpers.runtime import describe_cpu
+def test_the_cpu_is_described_by_the_kind_that_decides_its_precision(tmp_path, monkeypatch):
+    from helpers.runtime import ONEDNN_ISA_ENV, describe_cpu
+
+    monkeypatch.delenv(ONEDNN_ISA_ENV, raising=False)
 
     epyc = tmp_path / "epyc"
     epyc.write_text("model name\t: AMD EPYC 9B14\nflags\t\t: fpu sse2 avx avx2 fma\n")
@@ -63,6 +65,9 @@ def test_the_cpu_is_described_by_the_kind_that_decides_its_precision(tmp_path):
     assert describe_cpu(xeon)["kind"] == "AMX/AVX512-BF16"
     assert describe_cpu(tmp_path / "no-such-file")["model"] == "unknown"
     assert describe_cpu(epyc)["cores"] >= 1
+    # A run on a newer CPU with oneDNN's kernels held to AVX2 says so.
+    monkeypatch.setenv(ONEDNN_ISA_ENV, "AVX2")
+    assert describe_cpu(xeon)["kind"] == "AMX/AVX512-BF16, oneDNN limited to AVX2"
 
 
 def _onednn_in_new_process(environ: dict[str, str]) -> str:

@@ -42,8 +42,8 @@ def _run_folder(folder: Path) -> Path:
     """A finished run folder in miniature: the files keep-run copies, a notebook with a picture."""
     folder.mkdir()
     (folder / "config.yaml").write_text(
-        "profile: cpu\nmodel: slim_cnn\nimage_size: 72\nprecision: mixed_bfloat16\n"
-        "train_minutes: 24\n"
+        "profile: cpu\nmodel: slim_cnn\nimage_size: 72\nstart_image_size: 48\n"
+        "learning_rate: 0.002\nprecision: mixed_bfloat16\ntrain_minutes: 24\n"
     )
     (folder / "history.csv").write_text(
         "epoch,accuracy,elapsed_s,learning_rate,loss,val_accuracy,val_loss\n"
@@ -81,7 +81,8 @@ def test_keep_run_copies_the_small_files_and_the_row_reads_them(tmp_path, monkey
     assert notebook["cells"][0]["outputs"][0]["data"] == {}  # the picture is not kept
     assert notebook["metadata"]["papermill"]["duration"] == 125.0  # its time is
     row = evidence.run_row(kept)
-    for figure in ("Test CPU (AVX2)", "`slim_cnn`, 72 px", "24-minute budget", "3 (30.0 s each)"):
+    recipe = "`slim_cnn`, 48→72 px, peak rate 0.002, mixed_bfloat16, 24-minute budget"
+    for figure in ("Test CPU (AVX2)", recipe, "3 (30.0 s each)"):
         assert figure in row
     assert "2: 0.9100" in row  # the saved epoch: the lowest validation loss, counted from 1
     assert "**0.9125**" in row and "0.2345" in row and "2 min 05 s" in row

@@ -21,6 +21,7 @@ import pandas as pd
 from helpers.artifacts import RunPaths, atomic_write, write_json
 from helpers.config import Config
 from helpers.modeling.training.optimizer import budgeted
+from helpers.modeling.training.resizing import ProgressiveResizing, training_sizes
 
 
 class TrainingClock(keras.callbacks.Callback):
@@ -225,7 +226,8 @@ def make_callbacks(
 
     Wall clock, best-model checkpoint, early stopping and LR reduction on plateau (plateau schedule
     only), the time budget (if set: BudgetedCosine with the cosine schedule, which needs
-    `steps_per_epoch`, else TimeBudget), CSV history, TensorBoard logs, backup and restore.
+    `steps_per_epoch`, else TimeBudget), progressive resizing (cfg.start_image_size), CSV
+    history, TensorBoard logs, backup and restore.
     `previous`: the history of the unfinished training this one continues (helpers.modeling.
     training.fit.history_to_continue), whose best validation loss and time spent carry over.
     """
@@ -252,21 +254,29 @@ def make_callbacks(
                 monitor="val_loss", factor=0.5, patience=cfg.reduce_lr_patience, min_lr=1e-6
             ),
         ]
+
+    def progress(epoch: int) -> float:
+        """How far the run is as `epoch` begins: by the time budget's schedule, else the epochs."""
+        return cosine.progress(epoch * steps_per_epoch) if cosine else epoch / cfg.epochs
+
+    cosine: BudgetedCosine | None = None
     if budgeted(cfg):
         if not steps_per_epoch:
             raise ValueError("the time-budgeted cosine schedule needs steps_per_epoch")
-        callbacks.append(
-            BudgetedCosine(
-                cfg.learning_rate,
-                steps_per_epoch,
-                cfg.epochs,
-                cfg.warmup_epochs,
-                cfg.train_minutes,
-                elapsed,
-            )
+        cosine = BudgetedCosine(
+            cfg.learning_rate,
+            steps_per_epoch,
+            cfg.epochs,
+            cfg.warmup_epochs,
+            cfg.train_minutes,
+            elapsed,
         )
+        callbacks.append(cosine)
     elif cfg.train_minutes is not None:
         callbacks.append(TimeBudget(cfg.train_minutes, elapsed))
+    sizes = training_sizes(cfg)
+    if len(sizes) > 1:
+        callbacks.append(ProgressiveResizing(sizes, progress))  # before HistoryFile: it logs
     return callbacks + [
         HistoryFile(run.history),
         # Epoch scalars only (loss, accuracy, learning rate): no histograms, graph or profiling,
