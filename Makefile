@@ -152,10 +152,10 @@ test: lint $(BENCH_STAMP) $(JAX_STAMP) ## Lint, unit tests, strict nbval of the 
 	$(call show,$(TEST_COMMAND))
 	@$(TEST_COMMAND)
 
-test-unit: $(STAMP) ## The unit tests alone: no notebooks, nothing slow (about 1.5 minutes)
+test-unit: $(STAMP) $(JAX_STAMP) ## The unit tests alone: no notebooks, nothing slow (about 1.5 minutes)
 	$(PYTEST) -m "not slow" tests
 
-test-fast: lint ## Lint, the tests not marked slow, and strict nbval of the notebooks (03 trains the smoke model)
+test-fast: lint $(JAX_STAMP) ## Lint, the tests not marked slow, and strict nbval of the notebooks (03 trains the smoke model)
 	$(PYTEST) -m "not slow" --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
 
 # Each numeric path a machine can take: TensorFlow's oneDNN kernels on and off; PRECISION=auto
