@@ -29,13 +29,18 @@ def batch_in_memory(images: tf.Tensor, labels: tf.Tensor) -> tf.data.Dataset:
     return with_fixed_parallelism(tf.data.Dataset.from_tensors((images, labels)).repeat())
 
 
-def in_memory_training(cfg: Config, steps: int) -> tuple[keras.Model, Callable[[], int]]:
-    """cfg's network, warmed up, and a call that trains it `steps` steps on one batch in memory."""
-    model = build_model(cfg, steps_per_epoch=steps)  # sets the global dtype policy
+def random_batch(cfg: Config) -> tuple[tf.Tensor, tf.Tensor]:
+    """One batch of cfg's size: random uint8 images and alternating one-hot labels."""
     shape = (cfg.batch_size, cfg.image_size, cfg.image_size, 3)
     images = tf.cast(tf.random.stateless_uniform(shape, seed=(1, 2), maxval=256), tf.uint8)
     labels = tf.one_hot(tf.range(cfg.batch_size) % len(CLASS_NAMES), len(CLASS_NAMES))
-    batches = batch_in_memory(images, labels)
+    return images, labels
+
+
+def in_memory_training(cfg: Config, steps: int) -> tuple[keras.Model, Callable[[], int]]:
+    """cfg's network, warmed up, and a call that trains it `steps` steps on one batch in memory."""
+    model = build_model(cfg, steps_per_epoch=steps)  # sets the global dtype policy
+    batches = batch_in_memory(*random_batch(cfg))
 
     def train() -> int:
         model.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0)

@@ -16,7 +16,6 @@ import collections
 import json
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import helpers.quiet_tensorflow  # noqa: F401
@@ -25,11 +24,11 @@ import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
 from benchmarks.hardware import conv2d_peak, model_flops, utilization
-from benchmarks.in_memory import in_memory_training
+from benchmarks.in_memory import batch_in_memory, in_memory_training, random_batch
+from benchmarks.timing import images_per_second
 from helpers.config import load_config
 from helpers.modeling.training.model import inference_network
 from helpers.modeling.training.resizing import shrink, training_sizes
-from helpers.pipeline import with_fixed_parallelism
 from helpers.runtime import describe_cpu
 
 PROFILED_STEPS = 10
@@ -114,20 +113,18 @@ def size_rates(precision: str) -> dict[int, float]:
     """Images per second of the default recipe's training at each progressive-resizing size."""
     cfg = load_config(overrides={"precision": precision, "start_image_size": 48}, environ={})
     model, _ = in_memory_training(cfg, ROUND_STEPS)
-    shape = (cfg.batch_size, cfg.image_size, cfg.image_size, 3)
-    images = tf.cast(tf.random.stateless_uniform(shape, seed=(1, 2), maxval=256), tf.uint8)
-    labels = tf.one_hot(tf.range(cfg.batch_size) % 2, 2)
+    images, labels = random_batch(cfg)
     rates = {}
     # One size at a time: oneDNN makes its kernels for each new shape, as a real run does 3 times.
     for size in training_sizes(cfg):
-        small = shrink(images, tf.constant(size))
-        batches = with_fixed_parallelism(tf.data.Dataset.from_tensors((small, labels)).repeat())
+        batches = batch_in_memory(shrink(images, tf.constant(size)), labels)
         model.fit(batches, steps_per_epoch=3, epochs=1, verbose=0)  # kernels for this size
-        values = []
-        for _ in range(ROUNDS):
-            start = time.perf_counter()
+
+        def train(batches: tf.data.Dataset = batches) -> int:
             model.fit(batches, steps_per_epoch=ROUND_STEPS, epochs=1, verbose=0)
-            values.append(ROUND_STEPS * cfg.batch_size / (time.perf_counter() - start))
+            return ROUND_STEPS * cfg.batch_size
+
+        values = [images_per_second(train) for _ in range(ROUNDS)]
         rates[size] = statistics.median(values)
     return rates
 
