@@ -32,6 +32,7 @@ from helpers.modeling.training.resizing import shrink, training_sizes
 from helpers.runtime import describe_cpu
 
 PROFILED_STEPS = 10
+STEP_FUNCTION = "multi_step_on_iterator"  # what Keras's TensorFlow trainer calls for each step
 ROUNDS, ROUND_STEPS = 3, 15
 # TensorFlow op types by what they do in this network's step; the rest is "other".
 OP_KINDS = {
@@ -56,6 +57,7 @@ OP_KINDS = {
         "Maximum",
         "Neg",
         "Square",
+        "Softmax",
     ),
 }
 
@@ -79,17 +81,23 @@ def thread_profile(space: xplane_pb2.XSpace) -> dict:
             continue
         names = {key: meta.name for key, meta in plane.event_metadata.items()}
         for line in plane.lines:
-            if line.name == "python":
-                wall_ps = max(wall_ps, *(event.duration_ps for event in line.events))
+            if line.name == "python":  # the steps' wall time: Keras's calls of its step function
+                wall_ps += sum(
+                    event.duration_ps
+                    for event in line.events
+                    if names[event.metadata_id] == STEP_FUNCTION
+                )
             if not line.name.startswith("tf_Compute"):
                 continue
             threads += 1
             for event in line.events:
-                name = names[event.metadata_id]
-                if name == "Process":  # the thread's span of one op hand-over
+                # An op's event is named "<node name>:<op type>"; "ExecutorState::Process" is the
+                # thread's span of one hand-over of ops, and holds their events.
+                op_type = names[event.metadata_id].split(":")[-1]
+                if op_type == "Process":
                     busy_ps += event.duration_ps
                 else:
-                    by_kind[op_kind(name.split(":")[-1])] += event.duration_ps
+                    by_kind[op_kind(op_type)] += event.duration_ps
     total = sum(by_kind.values())
     return {
         "op_time_shares": {kind: ps / total for kind, ps in by_kind.most_common()},

@@ -27,7 +27,7 @@ def test_each_op_type_falls_in_its_kind(op_type, kind):
 
 
 def _space(threads: dict[str, list[tuple[str, int]]], wall: int) -> xplane_pb2.XSpace:
-    """An XSpace with one host plane: the python line's call of `wall` ps, and compute threads."""
+    """An XSpace with one host plane: the python line's steps (`wall` ps), compute threads."""
     space = xplane_pb2.XSpace()
     plane = space.planes.add(name="/host:CPU")
     ids: dict[str, int] = {}
@@ -38,7 +38,10 @@ def _space(threads: dict[str, list[tuple[str, int]]], wall: int) -> xplane_pb2.X
             plane.event_metadata[ids[name]].name = name
         line.events.add(metadata_id=ids[name], duration_ps=duration)
 
-    event(plane.lines.add(name="python"), "multi_step_on_iterator", wall)
+    python = plane.lines.add(name="python")
+    for _ in range(2):  # two steps of half the wall each, and the function call nested in each
+        event(python, "multi_step_on_iterator", wall // 2)
+        event(python, " __inference_multi_step_on_iterator_42", wall // 2 - 1)
     for thread, events in threads.items():
         line = plane.lines.add(name=thread)
         for name, duration in events:
@@ -50,11 +53,15 @@ def test_the_profile_shares_op_time_by_kind_and_measures_how_busy_the_threads_we
     space = _space(
         {
             "tf_Compute/1": [
-                ("Process", 60),
+                ("ExecutorState::Process", 60),  # the name TensorFlow's profiler gives it
                 ("model/conv/Conv2D:_MklNativeConv2D", 30),
                 ("model/bn/Mul:Mul", 10),
             ],
-            "tf_Compute/2": [("Process", 20), ("grad/Conv2DBackpropFilter", 40), ("x:Relu", 20)],
+            "tf_Compute/2": [
+                ("ExecutorState::Process", 20),
+                ("grad/Conv2DBackpropFilter:_MklNativeConv2DBackpropFilter", 40),
+                ("x:Relu", 20),
+            ],
         },
         wall=100,
     )
