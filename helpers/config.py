@@ -112,8 +112,8 @@ class Config:
     lr_schedule: str = "cosine"
     # cosine only: epochs of linear warm-up from 0 to learning_rate, at most epochs - 1
     warmup_epochs: int = 1
-    # "mixed_bfloat16": bfloat16 compute with float32 weights, several times faster on CPUs with
-    # AVX512-BF16 or AMX and many times slower on CPUs without; "auto" picks it where the CPU has it
+    # "mixed_bfloat16": bfloat16 compute with float32 weights, faster on CPUs with AMX, slower
+    # with AVX512-BF16 alone and many times slower without either; "auto" picks it only with AMX
     precision: str = "auto"
     # The plateau schedule only: epochs without a lower validation loss before training stops, and
     # before the learning rate is halved
@@ -416,7 +416,7 @@ def backend_problem(cfg: Config, backend: str) -> str | None:
 
 
 def resolved_precision(precision: str) -> str:
-    """The dtype policy to train with: "auto" is mixed_bfloat16 where the CPU computes bfloat16.
+    """The dtype policy to train with: "auto" is mixed_bfloat16 where the CPU has AMX.
 
     On JAX, "auto" is float32: XLA's CPU convolutions ran slower in bfloat16 than in float32
     (docs/scaling.md).

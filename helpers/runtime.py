@@ -89,7 +89,11 @@ def onednn_enabled() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
-BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})  # bfloat16 in hardware
+# Only AMX's matrix units train the default network faster in bfloat16 than in float32: with
+# AVX512-BF16 alone (no AMX) it trained at about 0.7 of its float32 rate
+# (docs/evidence/recipe/step-profile-*.json).
+FAST_BFLOAT16_FLAG = "amx_bf16"
 
 
 CPUINFO = Path("/proc/cpuinfo")
@@ -105,8 +109,8 @@ def _cpuinfo_field(cpuinfo: Path, name: str) -> str:
 
 
 def cpu_has_fast_bfloat16(cpuinfo: Path = CPUINFO) -> bool:
-    """Whether the CPU computes bfloat16 in hardware (AVX512-BF16 or AMX), from Linux's flags."""
-    return bool(BFLOAT16_CPU_FLAGS & set(_cpuinfo_field(cpuinfo, "flags").split()))
+    """Whether the CPU trains faster in bfloat16 than in float32 (has AMX), from Linux's flags."""
+    return FAST_BFLOAT16_FLAG in _cpuinfo_field(cpuinfo, "flags").split()
 
 
 # oneDNN's own limit on the instructions its kernels use (ONEDNN_MAX_CPU_ISA=AVX2 runs an older
