@@ -3,19 +3,12 @@
 import os
 
 import pytest
+from training_run import train_once
 
-from helpers.artifacts import open_run
 from helpers.config import load_config
-from helpers.dataset import list_test_images, load_dataset_index, load_split, read_labels
+from helpers.dataset import list_test_images, read_labels
 from helpers.history import best_epoch
 from helpers.modeling.inference import load_trained_model, predict_images, score_predictions
-from helpers.modeling.training import (
-    build_model,
-    make_split_datasets,
-    steps_per_epoch,
-    train_model,
-)
-from helpers.runtime import seed_everything
 
 pytestmark = pytest.mark.slow
 
@@ -45,13 +38,7 @@ def test_default_recipe_on_a_real_subset_stays_above_its_floor(real_data_dir, tm
         # PRECISION=auto picks the CPU's; make test-numerics forces each (CATSDOGS_PRECISION).
         environ={k: v for k, v in os.environ.items() if k == "CATSDOGS_PRECISION"},
     )
-    run = open_run(cfg)
-    seed_everything(cfg.seed)
-    split = load_split(cfg, run, load_dataset_index(cfg, run))
-    model = build_model(cfg, steps_per_epoch(cfg, split))
-    history = train_model(
-        cfg, run, model, *make_split_datasets(cfg, split), steps_per_epoch(cfg, split)
-    )
+    run, history = train_once(cfg)
     test = list_test_images(cfg.test_dir)
     predictions = predict_images(load_trained_model(run.model), test["id"], test["path"])
     scores = score_predictions(predictions, read_labels(cfg.test_labels))

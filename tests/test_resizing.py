@@ -6,16 +6,9 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 from keras import layers
+from training_run import train_once
 
-from helpers.artifacts import open_run
 from helpers.config import ConfigError, load_config
-from helpers.dataset import load_dataset_index, load_split
-from helpers.modeling.training import (
-    build_model,
-    make_split_datasets,
-    steps_per_epoch,
-    train_model,
-)
 from helpers.modeling.training.resizing import ProgressiveResizing, size_at, training_sizes
 
 
@@ -105,12 +98,7 @@ def test_a_progressive_run_trains_and_saves_a_network_of_the_full_size(kaggle_di
         },
         environ={},
     )
-    run = open_run(cfg)
-    split = load_split(cfg, run, load_dataset_index(cfg, run))
-    model = build_model(cfg, steps_per_epoch(cfg, split))
-    history = train_model(
-        cfg, run, model, *make_split_datasets(cfg, split), steps_per_epoch(cfg, split)
-    )
+    run, history = train_once(cfg)
     assert history["image_size"].tolist() == [16, 16, 24, 32]
     assert pd.read_csv(run.history)["image_size"].tolist() == [16, 16, 24, 32]
     saved = keras.saving.load_model(run.model)

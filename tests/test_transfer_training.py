@@ -13,22 +13,18 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from training_run import train_once
 
 from helpers.artifacts import open_run
 from helpers.config import load_config
-from helpers.dataset import load_dataset_index, load_split, read_labels
+from helpers.dataset import read_labels
 from helpers.modeling.inference import load_trained_model
 from helpers.modeling.networks import BACKBONES, backbone_of, write_test_weights
 from helpers.modeling.networks.backbones import build_backbone
 from helpers.modeling.training import (
-    build_model,
     fine_tune,
-    make_split_datasets,
-    steps_per_epoch,
-    train_model,
 )
 from helpers.notebooks import notebook_paths
-from helpers.runtime import seed_everything
 from helpers.series import run_series
 from helpers.synthetic import ensure_synthetic_dataset
 
@@ -52,17 +48,6 @@ class InterruptAfterEpoch(keras.callbacks.Callback):
 @pytest.fixture(scope="module")
 def test_weights(tmp_path_factory) -> Path:
     return write_test_weights(tmp_path_factory.mktemp("weights") / "test-weights.h5")
-
-
-def train_once(cfg):
-    """What notebook 03 does, in a fresh model: split, build, train."""
-    run = open_run(cfg)
-    seed_everything(cfg.seed)
-    split = load_split(cfg, run, load_dataset_index(cfg, run))
-    model = build_model(cfg, steps_per_epoch(cfg, split))
-    return run, train_model(
-        cfg, run, model, *make_split_datasets(cfg, split), steps_per_epoch(cfg, split)
-    )
 
 
 def test_two_phases_resume_between_and_within_phases(tmp_path, test_weights, monkeypatch):
