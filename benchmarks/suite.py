@@ -11,6 +11,7 @@ from pathlib import Path
 import helpers.quiet_tensorflow  # noqa: F401
 
 import keras
+import numpy as np
 import pandas as pd
 import tensorflow as tf
 
@@ -269,8 +270,10 @@ def training_comparisons(
 def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
     """Prediction rate over the test photos.
 
-    The project's path against the seed's flow_from_dataframe, and against the same network
-    predicting decoded images already in memory (the compute bound).
+    The project's path against the seed's flow_from_dataframe; against the same network
+    predicting decoded images already in memory (the compute bound); and against decoding every
+    photo first and then predicting them from memory: what the path would reach if decoding did
+    not overlap the network at all.
     """
     keras.mixed_precision.set_global_policy("float32")
     test = list_test_images(settings.data_dir / TEST_DIR)
@@ -286,18 +289,24 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
         iterator = seed_pipeline.seed_test_iterator(names, folder, SEED_IMAGE_SIZE, SEED_BATCH_SIZE)
         return len(model.predict(seed_pipeline.batches(iterator, len(iterator)), verbose=0))
 
-    decoded = load_images(paths, SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)
-
-    def in_memory() -> int:
+    def predict_decoded(images: np.ndarray) -> int:
         # One compiled call per batch, as the project's path runs the network: model.predict's
         # per-call set-up would lower the bound (docs/history.md).
-        batches = range(0, len(decoded), SEED_BATCH_SIZE)
-        return sum(len(model.predict_on_batch(decoded[i : i + SEED_BATCH_SIZE])) for i in batches)
+        batches = range(0, len(images), SEED_BATCH_SIZE)
+        return sum(len(model.predict_on_batch(images[i : i + SEED_BATCH_SIZE])) for i in batches)
 
-    project(), seed(), in_memory()  # warm up
-    rates = interleaved(
-        {"project": project, "seed": seed, "in-memory bound": in_memory}, settings.repeats
-    )
+    decoded = load_images(paths, SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)
+    sides = {
+        "project": project,
+        "seed": seed,
+        "in-memory bound": lambda: predict_decoded(decoded),
+        "decode, then predict": lambda: predict_decoded(
+            load_images(paths, SEED_IMAGE_SIZE, batch_size=SEED_BATCH_SIZE)
+        ),
+    }
+    for run in sides.values():  # warm up
+        run()
+    rates = interleaved(sides, settings.repeats)
     return [
         Comparison(f"prediction, {len(paths)} test photos", rates["project"], rates["seed"], 1.0),
         Comparison(
@@ -305,6 +314,12 @@ def prediction_comparisons(settings: BenchSettings) -> list[Comparison]:
             rates["project"],
             rates["in-memory bound"],
             0.9,
+        ),
+        Comparison(
+            "prediction, project vs decoding all, then predicting (no overlap)",
+            rates["project"],
+            rates["decode, then predict"],
+            None,
         ),
     ]
 
