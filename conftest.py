@@ -27,7 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("auto", "yes", "no"),
         default="auto",
         help="answer the CPU check behind PRECISION=auto as a CPU with (yes) or without (no) "
-        "bfloat16 in hardware would, to run the tests as on the other kind of machine",
+        "AMX would, to run the tests as on the other kind of machine",
     )
 
 
