@@ -89,11 +89,11 @@ def onednn_enabled() -> bool:
     return bool(_pywrap_util_port.IsMklEnabled())
 
 
-BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})  # bfloat16 in hardware
 # Only AMX's matrix units train the default network faster in bfloat16 than in float32: with
 # AVX512-BF16 alone (no AMX) it trained at about 0.7 of its float32 rate
 # (docs/evidence/recipe/step-profile-*.json).
 FAST_BFLOAT16_FLAG = "amx_bf16"
+BFLOAT16_CPU_FLAGS = frozenset({"avx512_bf16", FAST_BFLOAT16_FLAG})  # bfloat16 in hardware
 
 
 CPUINFO = Path("/proc/cpuinfo")
@@ -122,7 +122,7 @@ def describe_cpu(cpuinfo: Path = CPUINFO) -> dict[str, object]:
     """The CPU as the docs name it: model, kind (which decides the precision) and cores."""
     flags = set(_cpuinfo_field(cpuinfo, "flags").split())
     if BFLOAT16_CPU_FLAGS & flags:
-        kind = "AMX/AVX512-BF16" if "amx_bf16" in flags else "AVX512-BF16"
+        kind = "AMX/AVX512-BF16" if FAST_BFLOAT16_FLAG in flags else "AVX512-BF16"
     else:
         kind = "AVX2" if "avx2" in flags else "no AVX2"
     if os.environ.get(ONEDNN_ISA_ENV):
