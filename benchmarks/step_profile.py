@@ -24,11 +24,11 @@ import tensorflow as tf
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
 from benchmarks.hardware import conv2d_peak, model_flops, utilization
-from benchmarks.in_memory import batch_in_memory, in_memory_training, random_batch
+from benchmarks.in_memory import in_memory_training
 from benchmarks.timing import images_per_second
 from helpers.config import load_config
 from helpers.modeling.training.model import inference_network
-from helpers.modeling.training.resizing import shrink, training_sizes
+from helpers.modeling.training.resizing import set_training_size, training_sizes
 from helpers.runtime import describe_cpu
 
 PROFILED_STEPS = 10
@@ -120,18 +120,12 @@ def profile_steps(train) -> dict:
 def size_rates(precision: str) -> dict[int, float]:
     """Images per second of the default recipe's training at each progressive-resizing size."""
     cfg = load_config(overrides={"precision": precision, "start_image_size": 48}, environ={})
-    model, _ = in_memory_training(cfg, ROUND_STEPS)
-    images, labels = random_batch(cfg)
+    model, train = in_memory_training(cfg, ROUND_STEPS)
     rates = {}
-    # One size at a time: oneDNN makes its kernels for each new shape, as a real run does 3 times.
+    # One size at a time, as a real run trains them: its TrainingSize layer shrinks each batch.
     for size in training_sizes(cfg):
-        batches = batch_in_memory(shrink(images, tf.constant(size)), labels)
-        model.fit(batches, steps_per_epoch=3, epochs=1, verbose=0)  # kernels for this size
-
-        def train(batches: tf.data.Dataset = batches) -> int:
-            model.fit(batches, steps_per_epoch=ROUND_STEPS, epochs=1, verbose=0)
-            return ROUND_STEPS * cfg.batch_size
-
+        set_training_size(model, size)
+        train()  # traces the step for this size; oneDNN makes its kernels for the new shapes
         values = [images_per_second(train) for _ in range(ROUNDS)]
         rates[size] = statistics.median(values)
     return rates

@@ -9,7 +9,15 @@ from keras import layers
 from training_run import train_once
 
 from helpers.config import ConfigError, load_config
-from helpers.modeling.training.resizing import ProgressiveResizing, size_at, training_sizes
+from helpers.modeling.training import build_model
+from helpers.modeling.training.model import inference_network
+from helpers.modeling.training.resizing import (
+    ProgressiveResizing,
+    TrainingSize,
+    shrink,
+    size_at,
+    training_sizes,
+)
 
 
 def test_sizes_grow_by_steps_and_the_last_quarter_of_the_run_is_at_full_size():
@@ -53,11 +61,25 @@ class SeenSize(layers.Layer):
         return images
 
 
+def test_training_batches_shrink_and_every_other_batch_passes_as_it_is():
+    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype("float32")
+    layer = TrainingSize(16)
+    small = keras.ops.convert_to_numpy(layer(images, training=True))
+    assert small.shape == (2, 16, 16, 3)
+    np.testing.assert_array_equal(small, keras.ops.convert_to_numpy(shrink(images, 16)))
+    assert small.min() >= 0 and small.max() <= 255 and (small == np.round(small)).all()
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(images)), images)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(TrainingSize(32)(images, training=True)), images
+    )
+
+
 def test_every_batch_of_an_epoch_has_that_epochs_size():
     seen = SeenSize()
     model = keras.Sequential(
         [
             keras.Input((32, 32, 3)),
+            TrainingSize(),
             seen,
             layers.Conv2D(4, 3),
             layers.GlobalAveragePooling2D(),
@@ -75,16 +97,26 @@ def test_every_batch_of_an_epoch_has_that_epochs_size():
         def on_train_batch_end(self, batch, logs=None):
             sizes_seen.append(int(seen.seen.numpy()))
 
-    history = model.fit(
-        resizing.resized(batches), epochs=4, callbacks=[resizing, EverySize()], verbose=0
-    )
+    history = model.fit(batches, epochs=4, callbacks=[resizing, EverySize()], verbose=0)
     # Epoch progress 0, 0.25, 0.5, 0.75: 16 and 16, then 24, then full size. Every one of an
-    # epoch's 10 batches at its size: none left over, prefetched, from the epoch before.
+    # epoch's 10 batches at its size.
     assert sizes_seen == [16] * 20 + [24] * 10 + [32] * 10
     assert history.history["image_size"] == [16, 16, 24, 32]
 
 
-def test_a_progressive_run_trains_and_saves_a_network_of_the_full_size(kaggle_dir, tmp_path):
+def test_the_saved_network_leaves_the_resizing_behind_augmentation_or_not():
+    for augment in (True, False):
+        cfg = load_config(
+            overrides={"image_size": 32, "start_image_size": 16, "augment": augment}, environ={}
+        )
+        model = build_model(cfg, steps_per_epoch=10)
+        assert "training_size" in [layer.name for layer in model.layers]
+        network = inference_network(model)
+        assert network.name == cfg.model
+        assert not [layer for layer in network.layers if isinstance(layer, TrainingSize)]
+
+
+def test_a_progressive_run_trains_and_saves_a_network_of_the_full_size(kaggle_dir, tmp_path, capfd):
     cfg = load_config(
         overrides={
             "data_dir": str(kaggle_dir),
@@ -99,6 +131,9 @@ def test_a_progressive_run_trains_and_saves_a_network_of_the_full_size(kaggle_di
         environ={},
     )
     run, history = train_once(cfg)
+    # Under op determinism (train_once seeds), a stateful op in the input pipeline makes TensorFlow
+    # run all of it on one thread with no prefetching; the rewrite announces itself with this line.
+    assert "use_unbounded_threadpool" not in capfd.readouterr().err
     assert history["image_size"].tolist() == [16, 16, 24, 32]
     assert pd.read_csv(run.history)["image_size"].tolist() == [16, 16, 24, 32]
     saved = keras.saving.load_model(run.model)

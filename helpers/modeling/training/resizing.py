@@ -1,11 +1,12 @@
 """Progressive resizing: training starts on smaller photos and grows them to the full size.
 
 Fast ImageNet recipes train their early epochs at a low resolution, where an epoch costs a
-fraction of a full one, and end at the full one. Here the photos stay cached at image_size; each
-training batch is shrunk to the size the schedule gives its epoch, from start_image_size up in
-steps of SIZE_STEP pixels, and the last part of the run trains at image_size, so that the network
-settles (batch-norm statistics included) at the size it validates and predicts at. The
-network is fully convolutional up to its global pooling, so the same weights read every size.
+fraction of a full one, and end at the full one. Here the photos stay cached at image_size; the
+training model's first layer (`TrainingSize`) shrinks each training batch to the size the schedule
+gives its epoch, from start_image_size up in steps of SIZE_STEP pixels, and the last part of the
+run trains at image_size, so that the network settles (batch-norm statistics included) at the size
+it validates and predicts at. The network is fully convolutional up to its global pooling, so the
+same weights read every size.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable
 import helpers.quiet_tensorflow  # noqa: F401
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from helpers.config import BACKBONE_MODELS, Config
 
@@ -46,53 +47,62 @@ def size_at(sizes: tuple[int, ...], progress: float) -> int:
     return sizes[min(len(sizes) - 1, int(progress / ramp * (len(sizes) - 1)))]
 
 
-def shrink(images: tf.Tensor, size: tf.Tensor) -> tf.Tensor:
-    """uint8 images resized down to size × size, antialiased as the photos are on decoding."""
-    small = tf.image.resize(images, tf.stack([size, size]), antialias=True)
-    return tf.cast(tf.clip_by_value(tf.round(small), 0.0, 255.0), tf.uint8)
+def shrink(images, size: int):
+    """0-255 images shrunk to size × size, antialiased and rounded as decoding shrinks photos."""
+    small = ops.image.resize(images, (size, size), antialias=True)
+    return ops.clip(ops.round(small), 0.0, 255.0)
+
+
+class TrainingSize(keras.layers.Layer):
+    """Shrinks each training batch to `size` pixels a side; passes every other batch as it is.
+
+    `size` is a Python number, fixed in the training step when Keras traces it: set it with
+    `set_training_size`, which has the step traced anew. (A variable read in the tf.data pipeline
+    would be simpler, but under op determinism TensorFlow then runs that whole pipeline on one
+    thread with no prefetching, decoding included.)
+    """
+
+    def __init__(self, size: int | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.size = size
+
+    def call(self, images, training: bool | None = None):
+        if not training or self.size is None or self.size >= images.shape[1]:
+            return images
+        return shrink(images, self.size)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape  # as Keras builds the model: training batches shrink only as they train
+
+
+def set_training_size(model: keras.Model, size: int) -> None:
+    """Train `model` on batches of `size` pixels a side from its next step on."""
+    layer = next((layer for layer in model.layers if isinstance(layer, TrainingSize)), None)
+    if layer is None:
+        raise ValueError(f"{model.name} has no TrainingSize layer: build it with start_image_size")
+    if layer.size != size:
+        layer.size = size
+        model.make_train_function(force=True)  # the next step is traced with the new size
 
 
 class ProgressiveResizing(keras.callbacks.Callback):
-    """Sets, as each epoch begins, the size its training batches are shrunk to (`resized`).
+    """Sets, as each epoch begins, the size its training batches are shrunk to.
 
-    `progress(epoch)` says how far the run is (0 to 1) as that epoch begins. Keras starts each
-    epoch's pass over the dataset after on_epoch_begin, so the whole epoch trains at its size.
-    Each epoch's size is logged as `image_size` (a column of history.csv).
+    `progress(epoch)` says how far the run is (0 to 1) as that epoch begins; the model's
+    `TrainingSize` layer shrinks the batches. Each epoch's size is logged as `image_size` (a
+    column of history.csv).
     """
 
     def __init__(self, sizes: tuple[int, ...], progress: Callable[[int], float]) -> None:
         super().__init__()
         self.sizes = sizes
         self.progress = progress
-        self.size = tf.Variable(sizes[-1], trainable=False, dtype=tf.int32, name="training_size")
-
-    def resized(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
-        """`dataset`'s (images, labels) batches at the size of the current epoch."""
-        full = self.sizes[-1]
-
-        def resize(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-            size = self.size.read_value()
-            # At full size the batch passes untouched: the last epochs see the photos as cached.
-            images = tf.cond(size < full, lambda: shrink(images, size), lambda: images)
-            return images, labels
-
-        # One batch at a time, ahead of the training step: shrinking a batch takes a small
-        # fraction of a step's time.
-        return dataset.map(resize).prefetch(tf.data.AUTOTUNE)
+        self.size = sizes[-1]
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.size.assign(size_at(self.sizes, self.progress(epoch)))
+        self.size = size_at(self.sizes, self.progress(epoch))
+        set_training_size(self.model, self.size)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
-            logs["image_size"] = int(self.size.numpy())
-
-
-def resized_by(
-    callbacks: list[keras.callbacks.Callback], dataset: tf.data.Dataset
-) -> tf.data.Dataset:
-    """`dataset` as the ProgressiveResizing among `callbacks` shrinks it; as it is without one."""
-    for callback in callbacks:
-        if isinstance(callback, ProgressiveResizing):
-            return callback.resized(dataset)
-    return dataset
+            logs["image_size"] = self.size

@@ -22,7 +22,6 @@ from helpers.modeling.training.callbacks import make_callbacks
 from helpers.modeling.training.devices import whole_batches
 from helpers.modeling.training.fine_tune import train_in_two_phases
 from helpers.modeling.training.fit import fit_epochs, fit_then_save, history_to_continue
-from helpers.modeling.training.resizing import resized_by
 from helpers.pipeline import cache_refused, make_dataset
 from helpers.provenance import check_made_with, record_made_with
 
@@ -92,6 +91,6 @@ def train_model(
 
     def fit() -> None:
         callbacks = make_callbacks(cfg, run, steps_per_epoch, history_to_continue(run))
-        fit_epochs(model, resized_by(callbacks, train_ds), val_ds, callbacks, epochs=cfg.epochs)
+        fit_epochs(model, train_ds, val_ds, callbacks, epochs=cfg.epochs)
 
     return fit_then_save(run, model, fit)
