@@ -76,7 +76,7 @@ class Config:
     max_train_images: int | None = None  # stratified subset of the labelled pool
     run_dir: Path | None = None  # default runs/<profile> (run-all: runs/<date-time>-<profile>)
     # Input pipeline
-    image_size: int = 72  # the photos' side in pixels, as the network reads them
+    image_size: int = 80  # the photos' side in pixels, as the network reads them
     batch_size: int = 64
     val_fraction: float = 0.2
     cache: bool = True
@@ -90,9 +90,10 @@ class Config:
     shift: float = 0.1
     horizontal_flip: bool = True
     # Model and training: the recipe that reaches about 95-96 % on the real photos within 30
-    # minutes on a 2-core CPU (docs/history.md): a slim network at 72 px rather than a wider one
-    # at 64 px. In the same time it trains three times the epochs, which scored higher on the
-    # validation split than the wider network, or the slim one at 80 or 96 px (docs/recipe-search).
+    # minutes on a 2-core CPU (docs/history.md): a slim network rather than a wider one at 64 px.
+    # In the same time it trains three times the epochs, which scored higher on the validation
+    # split than the wider network. With progressive resizing its budget holds 45 epochs on a
+    # 2-core Xeon, and 80 px beat 72 there on validation (docs/recipe-search).
     model: str = "slim_cnn"
     # Progressive resizing: training starts on photos this small and grows them in steps of 8 px to
     # image_size, which the last quarter of the run trains at (helpers.modeling.training.resizing).

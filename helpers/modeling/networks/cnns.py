@@ -67,8 +67,8 @@ def build_compact_cnn(
 def build_slim_cnn(image_size: int) -> keras.Model:
     """`compact_cnn` at half the width (16 to 128 filters), a quarter of its work per pixel.
 
-    The default, at 72 px: an epoch there takes about 0.3 of compact_cnn's at 64 px, so a CPU
-    budget holds three times the epochs (docs/models.md).
+    The default: at 72 px an epoch takes about 0.3 of compact_cnn's at 64 px, so a CPU budget
+    holds three times the epochs (docs/models.md).
     """
     stages = ((16,), (32,), (64,), (128, 128))
     return build_compact_cnn(image_size, stages=stages, name="slim_cnn")
