@@ -32,7 +32,7 @@ from helpers.make_data.cleaning import find_duplicates
 from helpers.pipeline import CACHE_SHARE, available_memory, cache_bytes, cache_fits
 from helpers.summary import describe_machine
 
-IMAGE_SIZE, BATCH_SIZE = 72, 64  # the default recipe's
+IMAGE_SIZE, BATCH_SIZE = 72, 64  # the sizes the kept evidence (docs/evidence/scale) measured
 
 
 def photo_folder(source: Path, count: int, folder: Path) -> Path:

@@ -10,7 +10,7 @@ import helpers.quiet_tensorflow  # noqa: F401
 import keras
 import tensorflow as tf
 
-from helpers.augmentation import build_augmentation
+from helpers.augmentation import RandomAffine, build_augmentation
 from helpers.config import Config
 from helpers.modeling.networks import build_network
 from helpers.modeling.networks.heads import image_input
@@ -19,7 +19,7 @@ from helpers.modeling.training.optimizer import compile_model, make_optimizer
 from helpers.modeling.training.resizing import TrainingSize, training_sizes
 
 # The layers in front of the network that act only while it trains: what inference_network drops.
-TRAINING_ONLY_LAYERS = ("training_size", "augmentation")
+TRAINING_ONLY_LAYERS = (TrainingSize, RandomAffine)
 
 
 def build_model(
@@ -56,7 +56,7 @@ def build_model(
 
 def inference_network(model: keras.Model) -> keras.Model:
     """The network without the training-only layers in front of it: what is saved and predicts."""
-    if not set(TRAINING_ONLY_LAYERS) & {layer.name for layer in model.layers}:
+    if not any(isinstance(layer, TRAINING_ONLY_LAYERS) for layer in model.layers):
         return model  # already the network (which may nest a pretrained backbone)
     nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
     return nested[0] if nested else model
